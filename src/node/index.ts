@@ -1,0 +1,7 @@
+/**
+ * `wirerpc/node`: serve a server manifest from Node.js.
+ *
+ * @module
+ */
+export { serve } from './serve.js'
+export type { ServeOptions, RunningServer } from './serve.js'

@@ -1,0 +1,88 @@
+/**
+ * `serve(routes, options)`: a Node `http.Server` for the compiled routes, through srvx's
+ * fetch-to-Node bridge, with a graceful `close()` (docs/routes.md, "Serving from Node").
+ * The `upgrade` event is left free for the WebSocket endpoint at `<prefix>/ws`.
+ *
+ * @module
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { toNodeHandler } from 'srvx/node'
+import type { ServerManifest } from '../protocol/manifest.js'
+import { compileRoutes, type CompileRoutesOptions } from '../service/http/compile-routes.js'
+
+export interface ServeOptions extends CompileRoutesOptions {
+  /** TCP port; 0 picks a free one (read it from the result's `port`). @default 3000 */
+  port?: number
+  /** Interface to listen on. @default '127.0.0.1' */
+  hostname?: string
+  /**
+   * How long (seconds) `close()` lets in-flight requests finish before cutting their
+   * connections. @default 10
+   */
+  shutdownTimeout?: number
+}
+
+export interface RunningServer {
+  /** The underlying Node server (attach `upgrade` listeners and the like here). */
+  readonly server: Server
+  /** The bound port (useful with `port: 0`). */
+  readonly port: number
+  readonly hostname: string
+  /** Base URL of the API, prefix included: `http://127.0.0.1:3000/api/`. */
+  readonly url: string
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to `shutdownTimeout`
+   * seconds, then closes every connection. Resolves when the server is closed.
+   */
+  close(): Promise<void>
+}
+
+export async function serve(routes: ServerManifest, options: ServeOptions = {}): Promise<RunningServer> {
+  const { port = 3000, hostname = '127.0.0.1', shutdownTimeout = 10, ...compileOptions } = options
+  const handler = toNodeHandler(compileRoutes(routes, compileOptions))
+  let inFlight = 0
+  let closing: Promise<void> | undefined
+  let onIdle: (() => void) | undefined
+  const server = createServer((req, res) => {
+    inFlight++
+    res.once('close', () => {
+      inFlight--
+      if (closing) server.closeIdleConnections()
+      if (inFlight === 0) onIdle?.()
+    })
+    // srvx types its handler for http and http2 requests alike.
+    void handler(req as never, res as never)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, hostname, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const prefix = '/' + (options.prefix ?? '/').replace(/^\/+|\/+$/g, '')
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    server,
+    port: address.port,
+    hostname: address.address,
+    url: `http://${host}:${address.port}${prefix === '/' ? '/' : `${prefix}/`}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const deadline = setTimeout(() => server.closeAllConnections(), shutdownTimeout * 1000)
+        server.close(() => {
+          clearTimeout(deadline)
+          resolve()
+        })
+        // Keep-alive sockets with no request in flight would hold close() open: end them now and
+        // again whenever the last in-flight request finishes.
+        onIdle = () => server.closeAllConnections()
+        if (inFlight === 0) onIdle()
+        else server.closeIdleConnections()
+      })
+      return closing
+    },
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Reads a request's `data`: the query string for GET/HEAD/DELETE, the body otherwise, with the
+ * body size limit applied while reading (docs/routes.md, "Request data").
+ *
+ * @module
+ */
+import type { BodyFormat } from '../../protocol/manifest.js'
+import { decodeQuery, MAX_QUERY_DEPTH, MAX_QUERY_PARAMETERS } from '../../protocol/query.js'
+import { HttpError } from '../errors.js'
+import { assertNoPollutingKeys, assertNoPollutingQueryKeys, badRequest } from './validate.js'
+
+export function readQuery(url: URL): Record<string, unknown> {
+  assertNoPollutingQueryKeys(url.search)
+  try {
+    return decodeQuery(url.search)
+  } catch {
+    throw badRequest({
+      message: `Invalid query string: it nests deeper than ${MAX_QUERY_DEPTH} levels or has more than ${MAX_QUERY_PARAMETERS} parameters.`,
+      in: 'query',
+    })
+  }
+}
+
+const FORM_TYPES = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i
+
+/**
+ * Reads the body of a POST/PUT/PATCH request. `json` bodies are parsed (an empty body reads as
+ * `{}`); `raw` bodies arrive as `FormData` or `Blob`. Throws 413 past `maxBodySize` bytes, 415 for a
+ * non-JSON content type on a JSON route, 400 for malformed JSON.
+ */
+export async function readBody(request: Request, format: BodyFormat, maxBodySize: number): Promise<unknown> {
+  const type = request.headers.get('content-type') ?? ''
+  if (format === 'json' && type !== '' && !JSON_TYPE.test(type)) {
+    throw new HttpError(415, `Unsupported content type "${type}": this route takes a JSON body; send "content-type: application/json".`)
+  }
+  const bytes = await readBytes(request, maxBodySize)
+  if (format === 'raw') {
+    if (FORM_TYPES.test(type)) {
+      try {
+        return await new Response(bytes, { headers: { 'content-type': type } }).formData()
+      } catch {
+        throw badRequest({ message: `Invalid form body: it does not parse as "${type}".`, in: 'body' })
+      }
+    }
+    return new Blob([bytes], { type })
+  }
+  if (bytes.byteLength === 0) return {}
+  let data: unknown
+  try {
+    data = JSON.parse(new TextDecoder().decode(bytes))
+  } catch (error) {
+    throw badRequest({ message: `Invalid JSON in the request body: ${(error as Error).message}.`, in: 'body' })
+  }
+  assertNoPollutingKeys(data, 'body')
+  return data
+}
+
+async function readBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = () =>
+    new HttpError(413, `Request body is larger than ${limit} bytes (maxBodySize): send less data, or raise maxBodySize on the server.`)
+  const declared = Number(request.headers.get('content-length'))
+  if (declared > limit) throw tooLarge()
+  if (!request.body) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Uint8Array<ArrayBuffer>[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return chunks[0]!
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}

@@ -1,0 +1,107 @@
+/**
+ * `route(path).get(handler)`, `route.use(middleware)` and `route.ws(handler)`: the definitions
+ * that route modules export and the generator reads (docs/routes.md).
+ *
+ * Handler arity follows the path: `(data, ctx)` with no path parameter, `(param, data, ctx)` with
+ * one, `([p1, p2], data, ctx)` with several. `this` is the route definition, for `paginate(this, …)`.
+ *
+ * @module
+ */
+import type { HttpMethod } from '../protocol/manifest.js'
+import type { RequestContext } from './context.js'
+import type { Middleware } from './middleware.js'
+
+/** The value of a path parameter once coerced by its declared type. */
+export type PathParam = string | number | boolean | readonly (string | number)[]
+
+type Segments<P extends string> = P extends `${infer Head}/${infer Tail}` ? [Head, ...Segments<Tail>] : [P]
+type ParamNames<P extends string> = {
+  [K in keyof Segments<P>]: Segments<P>[K] extends `${':' | '*'}${infer Name}` ? Name : never
+}[number]
+type CountParams<P extends string> = [ParamNames<P>] extends [never] ? 0 : IsUnion<ParamNames<P>> extends false ? 1 : 2
+type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never
+
+/** An HTTP route as a route module exports it. */
+export interface HttpRouteDefinition<
+  TPath extends string = string,
+  TMethod extends HttpMethod = HttpMethod,
+  THandler extends (...args: any[]) => unknown = (...args: any[]) => unknown,
+> {
+  readonly protocol: 'http'
+  readonly method: TMethod
+  readonly path: TPath
+  readonly handler: THandler
+  readonly middleware: readonly Middleware<any, any>[]
+}
+
+/** A WebSocket route as a route module exports it (its runtime arrives with the WebSocket server). */
+export interface WsRouteDefinition<THandler extends (...args: any[]) => unknown = (...args: any[]) => unknown> {
+  readonly protocol: 'ws'
+  readonly handler: THandler
+  readonly middleware: readonly Middleware<any, any>[]
+}
+
+type HandlerFor<TPath extends string, TCtx, TData, TParam, TResult> = CountParams<TPath> extends 0
+  ? (this: HttpRouteDefinition<TPath>, data: TData, ctx: TCtx) => TResult
+  : CountParams<TPath> extends 1
+    ? (this: HttpRouteDefinition<TPath>, param: TParam, data: TData, ctx: TCtx) => TResult
+    : (this: HttpRouteDefinition<TPath>, params: TParam, data: TData, ctx: TCtx) => TResult
+
+type MethodDefiner<TPath extends string, TMethod extends HttpMethod, TCtx> = <
+  TData = any,
+  TParam = CountParams<TPath> extends 1 ? string : string[],
+  TResult = unknown,
+>(
+  handler: HandlerFor<TPath, TCtx, TData, TParam, TResult>,
+) => HttpRouteDefinition<TPath, TMethod, HandlerFor<TPath, TCtx, TData, TParam, TResult>>
+
+/** What `route(path)` returns: one definer per HTTP method, lower- or upper-case. */
+export type RouteBuilder<TPath extends string, TCtx> = {
+  [M in HttpMethod as Lowercase<M> | M]: MethodDefiner<TPath, M, TCtx>
+}
+
+/** `route` itself, and what `route.use(…)` returns: a factory of routes sharing middleware. */
+export interface RouteFactory<TContext extends object = {}> {
+  <TPath extends string>(path: TPath): RouteBuilder<TPath, RequestContext & TContext>
+  /** Returns a factory whose routes (HTTP and WebSocket) run `middleware` first and see what it defines. */
+  use<TDefine extends object = {}>(middleware: Middleware<TContext, TDefine>): RouteFactory<TContext & TDefine>
+  /**
+   * Defines a WebSocket route: positional arguments, with the context last. The return type picks
+   * the pattern: `void` (notification), a JSON value (request), an async generator (subscription).
+   */
+  ws<THandler extends (...args: any[]) => unknown>(handler: THandler): WsRouteDefinition<THandler>
+}
+
+const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']
+
+function createFactory(middleware: readonly Middleware<any, any>[]): RouteFactory<any> {
+  const factory = (path: string) => {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new TypeError(`route(path): the path must be a string starting with "/", got ${JSON.stringify(path)}.`)
+    }
+    const builder: Record<string, unknown> = {}
+    for (const method of METHODS) {
+      const define = (handler: (...args: any[]) => unknown) => {
+        if (typeof handler !== 'function') {
+          throw new TypeError(`route('${path}').${method.toLowerCase()}(handler): the handler must be a function.`)
+        }
+        return Object.freeze({ protocol: 'http', method, path, handler, middleware })
+      }
+      builder[method] = define
+      builder[method.toLowerCase()] = define
+    }
+    return builder
+  }
+  factory.use = (next: Middleware<any, any>) => {
+    if (typeof next !== 'function') throw new TypeError('route.use(middleware): the middleware must be a function.')
+    return createFactory([...middleware, next])
+  }
+  factory.ws = (handler: (...args: any[]) => unknown) => {
+    if (typeof handler !== 'function') throw new TypeError('route.ws(handler): the handler must be a function.')
+    return Object.freeze({ protocol: 'ws', handler, middleware })
+  }
+  return factory as RouteFactory<any>
+}
+
+/** Starts a route definition: `export const getPost = route('/posts/:id').get(async (id) => …)`. */
+export const route: RouteFactory = createFactory([])
