@@ -14,10 +14,11 @@ import type { Middleware } from './middleware.js'
 /** The value of a path parameter once coerced by its declared type. */
 export type PathParam = string | number | boolean | readonly (string | number)[]
 
-type Segments<P extends string> = P extends `${infer Head}/${infer Tail}` ? [Head, ...Segments<Tail>] : [P]
-type ParamNames<P extends string> = {
-  [K in keyof Segments<P>]: Segments<P>[K] extends `${':' | '*'}${infer Name}` ? Name : never
-}[number]
+type ParamNames<P extends string> = P extends `${string}${':' | '*'}${infer Name}/${infer Rest}`
+  ? Name | ParamNames<Rest>
+  : P extends `${string}${':' | '*'}${infer Name}`
+    ? Name
+    : never
 type CountParams<P extends string> = [ParamNames<P>] extends [never] ? 0 : IsUnion<ParamNames<P>> extends false ? 1 : 2
 type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never
 
@@ -49,7 +50,7 @@ type HandlerFor<TPath extends string, TCtx, TData, TParam, TResult> = CountParam
 
 type MethodDefiner<TPath extends string, TMethod extends HttpMethod, TCtx> = <
   TData = any,
-  TParam = CountParams<TPath> extends 1 ? string : string[],
+  TParam extends CountParams<TPath> extends 1 ? PathParam : readonly PathParam[] = CountParams<TPath> extends 1 ? string : string[],
   TResult = unknown,
 >(
   handler: HandlerFor<TPath, TCtx, TData, TParam, TResult>,

@@ -1,0 +1,48 @@
+/**
+ * `npm run bench`: runs every benchmark in BENCHMARKS, prints a table per benchmark and writes
+ * `bench/results/<name>.json`. Knobs: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP,
+ * BENCH_CONNECTIONS, BENCH_PIPELINING, BENCH_ONLY (docs/benchmarks.md).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { httpBenchmark } from './http.js'
+import type { Benchmark } from './lib/benchmark.js'
+import { readConfig } from './lib/config.js'
+import { killAllServers } from './lib/spawn-server.js'
+
+const BENCHMARKS: readonly Benchmark[] = [httpBenchmark]
+
+// Whatever happens (error, Ctrl-C), no server process survives the run.
+process.on('exit', killAllServers)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+
+const config = readConfig()
+const only = process.env['BENCH_ONLY']?.split(',').filter(Boolean)
+const selected = BENCHMARKS.filter((benchmark) => !only || only.includes(benchmark.name))
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+}
+const resultsDir = new URL('./results/', import.meta.url)
+
+console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`)
+console.log(`config: ${JSON.stringify(config)}\n`)
+try {
+  for (const benchmark of selected) {
+    console.log(`== ${benchmark.title}`)
+    const report = await benchmark.run(config)
+    console.log(`${report.table}\n`)
+    await mkdir(resultsDir, { recursive: true })
+    const file = new URL(`${benchmark.name}.json`, resultsDir)
+    const json = { benchmark: benchmark.name, date: new Date().toISOString(), machine, config, ...(report.results as object) }
+    await writeFile(file, JSON.stringify(json, null, 2) + '\n')
+  }
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
+} finally {
+  killAllServers()
+}
