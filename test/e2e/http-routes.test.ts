@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { encodeQuery } from 'wirerpc/protocol'
 import manifest from './fixtures/manifest.js'
-import { streamState } from './fixtures/routes.js'
+import { abortState, streamState } from './fixtures/routes.js'
 import { readRecords, startServer } from './helpers.js'
 
 const server = await startServer(manifest, { prefix: '/api' })
@@ -134,6 +134,18 @@ describe('results', () => {
     await reader.read()
     controller.abort()
     await expect.poll(() => streamState.finallyRan, { timeout: 2000 }).toBe(before + 1)
+  })
+})
+
+describe('ctx.signal', () => {
+  it('aborts when the client disconnects mid-request', async () => {
+    const before = abortState.aborted
+    const controller = new AbortController()
+    const pending = api('wait-for-abort', { signal: controller.signal }).catch(() => 'aborted')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    controller.abort()
+    expect(await pending).toBe('aborted')
+    await expect.poll(() => abortState.aborted, { timeout: 2000 }).toBe(before + 1)
   })
 })
 
