@@ -59,7 +59,7 @@ async function checkEquivalent(testCase: Case, servers: readonly ServerProcess[]
 }
 
 const summarize = (rounds: readonly LoadResult[]) => ({
-  rps: round(median(rounds.map((r) => r.rps))),
+  rps: round(median(rounds.map((r) => r.rps)), 1),
   p50: round(median(rounds.map((r) => r.p50)), 3),
   p99: round(median(rounds.map((r) => r.p99)), 3),
 })
@@ -97,7 +97,7 @@ export const httpBenchmark: Benchmark = {
       const rows: (string | number)[][] = [['case', 'target', 'req/s', 'p50 ms', 'p99 ms', 'req/s per round']]
       for (const c of cases) {
         for (const [name, { median: m, rounds }] of Object.entries(c.targets)) {
-          rows.push([c.name, name, m.rps, m.p50, m.p99, rounds.map((r) => Math.round(r.rps)).join(' ')])
+          rows.push([c.name, name, Math.round(m.rps), m.p50, m.p99, rounds.map((r) => Math.round(r.rps)).join(' ')])
         }
         rows.push([c.name, 'wirerpc/raw', c.ratio.rps, c.ratio.p50, c.ratio.p99, ''])
       }

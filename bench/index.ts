@@ -19,6 +19,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 const config = readConfig()
 const only = process.env['BENCH_ONLY']?.split(',').filter(Boolean)
 const selected = BENCHMARKS.filter((benchmark) => !only || only.includes(benchmark.name))
+if (selected.length === 0) throw new Error(`BENCH_ONLY=${only?.join(',')} matches no benchmark; known: ${BENCHMARKS.map((b) => b.name).join(', ')}.`)
 const machine = {
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model ?? 'unknown',

@@ -1,7 +1,7 @@
 /** wirerpc `serve()` with a hand-written server manifest (what the generator would emit). */
 import Type from 'typebox'
-import { serve } from '../../src/node/index.js'
-import { route, type ServerManifest } from '../../src/service/index.js'
+import { serve } from 'wirerpc/node'
+import { route, type ServerManifest } from 'wirerpc/service'
 import { announce, createUser, findUser, pickFields, type NewUser } from './work.js'
 
 const getUser = route('/users/:id').get((id: number, data: { fields?: string }) => pickFields(findUser(id), data.fields))

@@ -31,18 +31,29 @@ export interface RequestContext {
 export interface ContextState {
   readonly context: RequestContext
   readonly responseHooks: ResponseHook[]
+  /** The headers set through `ctx.response.headers`, or `undefined` when none were touched. */
+  responseHeaders(): Headers | undefined
 }
 
-/** @internal */
+/** @internal Builds a context; the signal and the headers are created only when first read. */
 export function createContext(request: Request, url: URL, ip: string): ContextState {
   const responseHooks: ResponseHook[] = []
+  let headers: Headers | undefined
   const context: RequestContext = {
     request,
     url,
     ip,
-    signal: request.signal,
-    response: { status: 200, headers: new Headers() },
+    // Reading `request.signal` makes some adapters (srvx on Node) build an AbortController.
+    get signal() {
+      return request.signal
+    },
+    response: {
+      status: 200,
+      get headers() {
+        return (headers ??= new Headers())
+      },
+    },
     onResponse: (hook) => void responseHooks.push(hook),
   }
-  return { context, responseHooks }
+  return { context, responseHooks, responseHeaders: () => headers }
 }

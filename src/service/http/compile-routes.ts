@@ -10,6 +10,7 @@
  */
 import type { ServerHttpRoute, ServerManifest } from '../../protocol/manifest.js'
 import { QUERY_METHODS } from '../../protocol/manifest.js'
+import { FastResponse } from 'srvx'
 import { createContext, type RequestContext } from '../context.js'
 import { runMiddleware } from '../middleware.js'
 import type { HttpRouteDefinition } from '../route.js'
@@ -69,16 +70,17 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
       if (allowed.length === 0) return notFound(url)
       const headers = { allow: allowed.join(', ') }
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers })
-      return Response.json({ message: `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.` }, { status: 405, headers })
+      return FastResponse.json({ message: `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.` }, { status: 405, headers })
     }
-    const { context, responseHooks } = createContext(request, url, ip)
+    const { context, responseHooks, responseHeaders } = createContext(request, url, ip)
     let response: Response
     try {
       response = await runRoute(match.route, match.params, request, url, context)
     } catch (error) {
       response = errorToResponse(error, errors, request)
     }
-    response = withHeaders(response, context.response.headers)
+    const headers = responseHeaders()
+    if (headers) response = withHeaders(response, headers)
     for (const hook of responseHooks) {
       try {
         response = (await hook(response)) ?? response
@@ -182,7 +184,7 @@ function normalizePrefix(prefix: string): string {
 }
 
 function notFound(url: URL): Response {
-  return Response.json({ message: `No route matches ${url.pathname}; check the path and the API prefix.` }, { status: 404 })
+  return FastResponse.json({ message: `No route matches ${url.pathname}; check the path and the API prefix.` }, { status: 404 })
 }
 
 function corsHeaders(cors: ReturnType<typeof createCors>, request: Request): Headers {

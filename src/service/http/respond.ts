@@ -5,6 +5,7 @@
  * @module
  */
 import { JSON_SEQ_TYPE, RECORD_SEPARATOR, type ErrorBody, type StreamErrorRecord } from '../../protocol/http.js'
+import { FastResponse } from 'srvx'
 import { HttpError } from '../errors.js'
 import { isPaginationLinks, toPaginationRecord } from '../pagination.js'
 
@@ -19,21 +20,22 @@ export interface ErrorOptions {
 export async function resultToResponse(result: unknown, status: number, errors: ErrorOptions, request: Request): Promise<Response> {
   if (result instanceof Response) return result
   if (isAsyncIterator(result)) return streamResponse(result, status, errors, request)
-  if (result === undefined) return new Response(null, { status: status === 200 ? 204 : status })
-  return new Response(JSON.stringify(result), { status, headers: { 'content-type': 'application/json' } })
+  // srvx's FastResponse is a plain Response outside Node; on Node it skips building a web stream.
+  if (result === undefined) return new FastResponse(null, { status: status === 200 ? 204 : status })
+  return new FastResponse(JSON.stringify(result), { status, headers: { 'content-type': 'application/json' } })
 }
 
 /** Converts a thrown value: a `Response` is sent as is, an `HttpError` keeps its status, others are 500. */
 export function errorToResponse(error: unknown, errors: ErrorOptions, request: Request): Response {
   if (error instanceof Response) return error
   if (HttpError.is(error)) {
-    const response = error.res ?? Response.json(httpErrorBody(error), { status: error.status })
+    const response = error.res ?? FastResponse.json(httpErrorBody(error), { status: error.status })
     error.headers.forEach((value, name) => response.headers.set(name, value))
     return response
   }
   errors.onError(error, request)
-  if (!errors.debug) return new Response(null, { status: 500 })
-  return Response.json(unexpectedErrorBody(error), { status: 500 })
+  if (!errors.debug) return new FastResponse(null, { status: 500 })
+  return FastResponse.json(unexpectedErrorBody(error), { status: 500 })
 }
 
 function httpErrorBody(error: HttpError): ErrorBody {
@@ -86,7 +88,7 @@ async function streamResponse(iterator: AsyncIterator<unknown>, status: number, 
       if (!finished) await iterator.return?.()
     },
   })
-  return new Response(body, { status, headers: { 'content-type': JSON_SEQ_TYPE, 'cache-control': 'no-cache' } })
+  return new FastResponse(body, { status, headers: { 'content-type': JSON_SEQ_TYPE, 'cache-control': 'no-cache' } })
 }
 
 function streamErrorRecord(error: unknown, errors: ErrorOptions, request: Request): StreamErrorRecord {

@@ -109,6 +109,8 @@ export function assertNoPollutingKeys(value: unknown, source: DataSource, path =
 
 /** Checks the raw keys of a query string (the parser drops `__proto__` silently, so look before). */
 export function assertNoPollutingQueryKeys(search: string): void {
+  // Cheap pre-check: a forbidden key needs the letters "proto", or percent-encoding to hide them.
+  if (!search.includes('proto') && !search.includes('%')) return
   for (const key of new URLSearchParams(search).keys()) {
     const parts = key.split(/[[\].]+/).filter(Boolean)
     const index = parts.findIndex((part, i) => part === '__proto__' || (part === 'constructor' && parts[i + 1] === 'prototype'))
