@@ -1,4 +1,5 @@
 export * from './manifest.js'
 export * from './http.js'
-export { encodeQuery, decodeQuery } from './query.js'
+export { encodeQuery } from './query.js'
+export { decodeQuery } from './query-decode.js'
 export { buildPath, parsePathParams } from './path.js'

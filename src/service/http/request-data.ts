@@ -5,7 +5,8 @@
  * @module
  */
 import type { BodyFormat } from '../../protocol/manifest.js'
-import { decodeQuery, MAX_QUERY_DEPTH, MAX_QUERY_PARAMETERS } from '../../protocol/query.js'
+import { MAX_QUERY_DEPTH, MAX_QUERY_PARAMETERS } from '../../protocol/query.js'
+import { decodeQuery } from '../../protocol/query-decode.js'
 import { HttpError } from '../errors.js'
 import { assertNoPollutingKeys, assertNoPollutingQueryKeys, badRequest } from './validate.js'
 
