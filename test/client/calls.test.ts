@@ -1,19 +1,9 @@
-import type { RunningServer } from 'wirerpc/node'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { defineClient, HTTPError } from 'wirerpc/client'
-import * as api from './fixtures/client-api.js'
+import { describe, expect, test } from 'vitest'
+import { HTTPError } from 'wirerpc/client'
 import { observed } from './fixtures/routes.js'
-import { startServer } from './fixtures/server.js'
+import { startWithClient } from './fixtures/server.js'
 
-let server: RunningServer
-let client: ReturnType<typeof defineClient<typeof api>>
-
-beforeAll(async () => {
-  server = await startServer()
-  client = defineClient(api, { prefixUrl: server.url, retry: 0 })
-})
-
-afterAll(() => server.close())
+const { server, client } = await startWithClient()
 
 describe('call shapes', () => {
   test('calls a route without params with only options', async () => {

@@ -1,19 +1,10 @@
-import type { RunningServer } from 'wirerpc/node'
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { defineClient, HTTPError, type ResponseStream } from 'wirerpc/client'
 import * as api from './fixtures/client-api.js'
 import { observed } from './fixtures/routes.js'
-import { startServer } from './fixtures/server.js'
+import { startWithClient } from './fixtures/server.js'
 
-let server: RunningServer
-let client: ReturnType<typeof defineClient<typeof api>>
-
-beforeAll(async () => {
-  server = await startServer()
-  client = defineClient(api, { prefixUrl: server.url, retry: 0 })
-})
-
-afterAll(() => server.close())
+const { server, client } = await startWithClient()
 
 describe('json-seq results', () => {
   test('iterates the items a generator yields with for await', async () => {
