@@ -1,0 +1,28 @@
+// The published entry points: each subpath in package.json resolves from dist/ (built by
+// `npm test` before vitest runs) and exposes its public API, in a plain Node process.
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+const expected: Record<string, string[]> = {
+  'wirerpc/service': ['route', 'paginate', 'compileRoutes', 'HttpError', 'NotFoundError', 'JSONResponse', 'runMiddleware'],
+  'wirerpc/node': ['serve'],
+  'wirerpc/client': ['defineClient', 'HTTPError', 'TimeoutError', 'NetworkError'],
+  'wirerpc/config': ['defineConfig'],
+  'wirerpc/protocol': ['encodeQuery', 'decodeQuery', 'buildPath', 'JSON_SEQ_TYPE'],
+}
+
+describe('package exports', () => {
+  it.each(Object.entries(expected))('%s loads from dist with its public API', (specifier, names) => {
+    expect(existsSync('dist/service/index.js'), 'run `npm run build` first').toBe(true)
+    const script = `import(${JSON.stringify(specifier)}).then((m) => console.log(JSON.stringify(Object.keys(m))))`
+    const keys = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[]
+    expect(keys).toEqual(expect.arrayContaining(names))
+  })
+
+  it('ships type declarations next to every entry point', () => {
+    for (const entry of ['service', 'node', 'client', 'config', 'protocol']) {
+      expect(existsSync(`dist/${entry}/index.d.ts`), entry).toBe(true)
+    }
+  })
+})
