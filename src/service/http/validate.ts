@@ -6,9 +6,11 @@
  */
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
-import { HasCodec } from 'typebox/value'
 import type { ErrorBody } from '../../protocol/http.js'
 import { HttpError } from '../errors.js'
+import { compileCoercer } from '../schema/coerce.js'
+import { compileReviver } from '../schema/revive.js'
+import type { JsonSchema } from '../schema/walk.js'
 
 export type DataSource = 'path' | 'query' | 'body'
 
@@ -18,17 +20,22 @@ export type DataValidator = (value: unknown, source: DataSource) => unknown
 /** Values longer than this (as JSON) are not echoed back in a 400 body. */
 const MAX_ECHOED_VALUE_LENGTH = 200
 
-export function compileValidator(schema: TSchema): DataValidator {
-  const validator = Compile(schema)
-  const decode = HasCodec(schema)
+/**
+ * Compiles `schema` (plain JSON Schema, or TypeBox-built) into: a text coercer for path and query
+ * values, the JIT-compiled check, and a reviver that turns `x-date` strings into `Date`s.
+ */
+export function compileValidator(schema: TSchema | JsonSchema): DataValidator {
+  const validator = Compile(schema as TSchema)
+  const coerce = compileCoercer(schema as JsonSchema)
+  const revive = compileReviver(schema as JsonSchema)
   return (input, source) => {
     // Path and query values arrive as text; HTTP bodies are JSON and keep their types.
-    const value = source === 'body' ? input : validator.Convert(input)
+    const value = source !== 'body' && coerce ? coerce(input) : input
     if (!validator.Check(value)) {
       const error = validator.Errors(value)[0]
       throw validationError(source, value, error)
     }
-    return decode ? validator.Decode(value) : value
+    return revive ? revive(value) : value
   }
 }
 
