@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { TSchema } from 'typebox'
 
 /** HTTP methods a route may declare. GET routes also answer HEAD; OPTIONS is answered for you. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD'
@@ -41,6 +40,12 @@ export interface RouteDefinitionLike {
   readonly handler: (...args: any[]) => unknown
 }
 
+/**
+ * A JSON Schema, as the generator emits it (plain objects) or as TypeBox builders make it. A
+ * `Date` is `{ type: 'string', format: 'date-time', 'x-date': true }`.
+ */
+export type Schema = object
+
 /** One HTTP route in the server manifest. */
 export interface ServerHttpRoute {
   readonly protocol: 'http'
@@ -52,9 +57,9 @@ export interface ServerHttpRoute {
   /** Names of the path parameters in the order they appear in `path`. */
   readonly pathParams: readonly string[]
   /** Object schema for the path parameters (values are coerced from strings by type). */
-  readonly pathSchema?: TSchema
+  readonly pathSchema?: Schema
   /** Schema for `data`: the query (GET/HEAD/DELETE) or the JSON body. Absent: any JSON object. */
-  readonly requestSchema?: TSchema
+  readonly requestSchema?: Schema
   /** @default 'json' */
   readonly bodyFormat?: BodyFormat
   /** Loads the route module and returns this route's definition. Called once, on first use. */
@@ -67,7 +72,7 @@ export interface ServerWsRoute {
   readonly name: string
   readonly pattern: WsPattern
   /** Tuple schema of the positional parameters (optional and rest parameters included). */
-  readonly paramsSchema?: TSchema
+  readonly paramsSchema?: Schema
   readonly import: () => Promise<RouteDefinitionLike>
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 export { route } from './route.js'
-export type { RouteFactory, RouteBuilder, HttpRouteDefinition, WsRouteDefinition, PathParam } from './route.js'
+export type { RouteFactory, RouteBuilder, HttpRouteDefinition, WsRouteDefinition, WsContext, PathParam } from './route.js'
 export { runMiddleware } from './middleware.js'
 export type { Middleware, MiddlewareResult } from './middleware.js'
 export type { RequestContext, ResponseHook, Promisable } from './context.js'

@@ -35,6 +35,23 @@ export interface HttpRouteDefinition<
   readonly middleware: readonly Middleware<any, any>[]
 }
 
+/**
+ * The context a WebSocket handler receives as its last argument (annotate it as `ctx: WsContext`,
+ * or `ctx: WsContext & …` behind middleware). The runtime arrives with the WebSocket server.
+ */
+export interface WsContext {
+  /** Connection id, unique within the server process. */
+  readonly id: string
+  /** The client's IP address, from the upgrade request. */
+  readonly ip: string
+  /** Headers of the upgrade request. */
+  readonly headers: Headers
+  /** Aborted when the call is cancelled or the connection closes. */
+  readonly signal: AbortSignal
+  /** Runs `fn` when the call ends, however it ends. */
+  defer(fn: () => void | Promise<void>): void
+}
+
 /** A WebSocket route as a route module exports it (its runtime arrives with the WebSocket server). */
 export interface WsRouteDefinition<THandler extends (...args: any[]) => unknown = (...args: any[]) => unknown> {
   readonly protocol: 'ws'
@@ -69,6 +86,8 @@ export interface RouteFactory<TContext extends object = {}> {
   /**
    * Defines a WebSocket route: positional arguments, with the context last. The return type picks
    * the pattern: `void` (notification), a JSON value (request), an async generator (subscription).
+   * Annotate the context as `ctx: WsContext` (an unannotated trailing `ctx` is taken as the
+   * context too, typed `any`).
    */
   ws<THandler extends (...args: any[]) => unknown>(handler: THandler): WsRouteDefinition<THandler>
 }

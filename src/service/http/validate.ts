@@ -7,6 +7,7 @@
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { ErrorBody } from '../../protocol/http.js'
+import type { Schema } from '../../protocol/manifest.js'
 import { HttpError } from '../errors.js'
 import { compileCoercer } from '../schema/coerce.js'
 import { compileReviver } from '../schema/revive.js'
@@ -24,7 +25,7 @@ const MAX_ECHOED_VALUE_LENGTH = 200
  * Compiles `schema` (plain JSON Schema, or TypeBox-built) into: a text coercer for path and query
  * values, the JIT-compiled check, and a reviver that turns `x-date` strings into `Date`s.
  */
-export function compileValidator(schema: TSchema | JsonSchema): DataValidator {
+export function compileValidator(schema: Schema): DataValidator {
   const validator = Compile(schema as TSchema)
   const coerce = compileCoercer(schema as JsonSchema)
   const revive = compileReviver(schema as JsonSchema)
