@@ -88,7 +88,18 @@ export class TypeWalker {
   }
 
   private union(type: ts.UnionType, path: string): Node {
-    const types = type.types.filter((member) => !(member.flags & (this.ts.TypeFlags.Undefined | this.ts.TypeFlags.Void)))
+    const { TypeFlags } = this.ts
+    const optional = type.types.some((member) => member.flags & (TypeFlags.Undefined | TypeFlags.Void))
+    if (optional) {
+      // `Role | undefined` (an optional property) is a new union without Role's alias: strip the
+      // undefined through the checker, which gives back the named type.
+      const base = this.checker.getNonNullableType(type)
+      if (base !== type && !(base.flags & TypeFlags.Never)) {
+        const node = this.walk(base, path)
+        return type.types.some((member) => member.flags & TypeFlags.Null) ? { kind: 'union', members: [{ kind: 'null' }, node] } : node
+      }
+    }
+    const types = type.types.filter((member) => !(member.flags & (TypeFlags.Undefined | TypeFlags.Void)))
     const members: Node[] = []
     let booleans = 0
     for (const member of types) {

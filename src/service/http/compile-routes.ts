@@ -53,7 +53,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
   const prefix = normalizePrefix(options.prefix ?? '/')
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE
   const errors: ErrorOptions = {
-    debug: options.debug ?? globalThis.process?.env?.['NODE_ENV'] !== 'production',
+    debug: options.debug ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['NODE_ENV'] !== 'production',
     onError: options.onError ?? ((error) => console.error('[wirerpc] unexpected error in a route:', error)),
   }
   const cors = options.cors && createCors(options.cors)
