@@ -5,12 +5,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
+import { generatorBenchmark } from './generator.js'
 import { httpBenchmark } from './http.js'
 import type { Benchmark } from './lib/benchmark.js'
 import { readConfig } from './lib/config.js'
 import { killAllServers } from './lib/spawn-server.js'
 
-const BENCHMARKS: readonly Benchmark[] = [httpBenchmark]
+const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, generatorBenchmark]
 
 // Whatever happens (error, Ctrl-C), no server process survives the run.
 process.on('exit', killAllServers)

@@ -34,11 +34,13 @@ export interface SyntheticProject extends ProjectShape {
   readonly routeNames: readonly string[]
   /** HTTP and WebSocket routes among `routeNames`. */
   readonly counts: { readonly http: number; readonly ws: number; readonly streaming: number }
+  /** Exported interfaces and type aliases in `types.ts`. */
+  readonly sharedTypes: number
 }
 
 const pad = (n: number) => String(n).padStart(2, '0')
 
-/** The shared types. `User.revision` is the property that `editSharedType` rewrites. */
+/** The shared types. `Address.version` is the property that `changeSharedType` rewrites. */
 function typesModule(): string {
   return `import type { t } from 'wirerpc/service'
 
@@ -61,6 +63,8 @@ export interface Address {
   /** ISO 3166-1 alpha-2. */
   country: string & t.MinLength<2> & t.MaxLength<2>
   geo?: Geo
+  /** Rewritten by the incremental benchmark (\`changeSharedType\`). */
+  version: 'v0'
 }
 
 export interface Link {
@@ -78,7 +82,6 @@ export interface User {
   createdAt: Date
   lastSeenAt: Date | null
   tags: string[]
-  revision: 'r0'
   profile: {
     bio?: string & t.MaxLength<500>
     avatarUrl: string | null
@@ -321,7 +324,8 @@ export async function createSyntheticProject(shape: ProjectShape = { files: 50, 
     await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n')
     await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'wirerpc-bench-generator-project', private: true, type: 'module' }, null, 2) + '\n')
     const typesFile = path.join(srcDir, 'types.ts')
-    await writeFile(typesFile, typesModule())
+    const types = typesModule()
+    await writeFile(typesFile, types)
     await writeFile(path.join(srcDir, 'db.ts'), DB_MODULE)
     const routeFiles: string[] = []
     const routeNames: string[] = []
@@ -352,6 +356,7 @@ export async function createSyntheticProject(shape: ProjectShape = { files: 50, 
       routeFiles,
       routeNames,
       counts,
+      sharedTypes: types.match(/^export (?:type|interface) /gm)?.length ?? 0,
     }
   } catch (error) {
     removeProject(dir)
@@ -390,13 +395,19 @@ export async function appendRoute(project: SyntheticProject, n: number, before: 
 }
 
 /**
- * Changes the type of one property of a shared interface (`User.revision: 'r0'` → `'r<n>'`) that
- * nearly every route reaches, so the change spreads through both manifests.
+ * Changes the type of one property of a shared interface (`Address.version: 'v0'` → `'v<n>'`).
+ * `Address` is reached by request types (the server manifest's schemas) and result types (the
+ * client manifest's types) of most routes, so the change spreads through both manifests.
  */
 export async function changeSharedType(project: SyntheticProject, n: number, routes: number): Promise<Edit> {
   const text = await readFile(project.typesFile, 'utf8')
-  const next = text.replace(/^ {2}revision: 'r\d+'$/m, `  revision: 'r${n}'`)
-  if (next === text) throw new Error(`changeSharedType: no "revision" property in ${project.typesFile}.`)
+  const next = text.replace(/^ {2}version: 'v\d+'$/m, `  version: 'v${n}'`)
+  if (next === text) throw new Error(`changeSharedType: no "version" property in ${project.typesFile}.`)
   await writeFile(project.typesFile, next)
-  return { kind: 'change-type', file: project.typesFile, routes, clientMustContain: `revision: 'r${n}'`, serverMustContain: `'r${n}'` }
+  return { kind: 'change-type', file: project.typesFile, routes, clientMustContain: `version: 'v${n}'`, serverMustContain: `version: { const: 'v${n}' }` }
+}
+
+/** Counts the entries of both manifests from their text (one `protocol:` per server entry, one `export const` per client route). */
+export function countManifestEntries(server: string, client: string): { server: number; client: number } {
+  return { server: server.match(/^ {4}protocol: '(?:http|ws)',$/gm)?.length ?? 0, client: client.match(/^export const \w+ = /gm)?.length ?? 0 }
 }

@@ -216,8 +216,11 @@ export class RouteAnalyzer {
 
   private doc(declaration: ts.Declaration): { doc?: string } {
     const symbol = (declaration as { name?: ts.Node }).name && this.checker.getSymbolAtLocation((declaration as unknown as { name: ts.Node }).name)
-    const text = symbol ? this.ts.displayPartsToString(symbol.getDocumentationComment(this.checker)) : ''
-    return text ? { doc: text } : {}
+    if (!symbol) return {}
+    const text = this.ts.displayPartsToString(symbol.getDocumentationComment(this.checker))
+    const tags = symbol.getJsDocTags(this.checker).map((tag) => `@${tag.name}${tag.text ? ` ${this.ts.displayPartsToString(tag.text)}` : ''}`)
+    const doc = [text, ...tags].filter(Boolean).join('\n')
+    return doc ? { doc } : {}
   }
 }
 

@@ -78,7 +78,7 @@ export class TypeWalker {
     if (flags & ts.TypeFlags.Number) return { kind: 'number' }
     if (flags & ts.TypeFlags.Boolean) return { kind: 'boolean' }
     if (flags & (ts.TypeFlags.BigInt | ts.TypeFlags.BigIntLiteral)) throw this.error('bigint cannot cross the wire: JSON has no bigint; send it as a string', type, path)
-    if (flags & (ts.TypeFlags.ESSymbol | ts.TypeFlags.UniqueESSymbol)) throw this.error('symbols cannot cross the wire', type, path)
+    if (flags & (ts.TypeFlags.ESSymbol | ts.TypeFlags.UniqueESSymbol)) throw this.error('symbols cannot cross the wire: use a string', type, path)
     if (flags & ts.TypeFlags.Never) throw this.error('`never` cannot cross the wire', type, path)
     if (type.isUnion()) return this.union(type, path)
     if (type.isIntersection()) return this.intersection(type, path)
@@ -156,7 +156,7 @@ export class TypeWalker {
     if (checker.isTupleType(type)) return this.tuple(type as ts.TupleTypeReference, path)
     if (checker.isArrayType(type)) return { kind: 'array', items: this.walk(checker.getTypeArguments(type as ts.TypeReference)[0]!, `${path}[]`) }
     if (checker.getSignaturesOfType(type, ts.SignatureKind.Call).length > 0 || checker.getSignaturesOfType(type, ts.SignatureKind.Construct).length > 0) {
-      throw this.error('functions cannot cross the wire', type, path)
+      throw this.error('functions cannot cross the wire: remove it from the type, or send data the other side can act on', type, path)
     }
     if (symbolName && NOT_SERIALIZABLE.has(symbolName) && this.isLibType(type)) {
       throw this.error(`${symbolName} cannot cross the wire: convert it to plain data (an array, an object or a string)`, type, path)
