@@ -63,8 +63,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   try {
     parsed = parse(argv)
   } catch (error) {
-    // parseArgs throws TypeErrors whose messages name the flag (ERR_PARSE_ARGS_*).
-    throw new UsageError(error instanceof Error ? error.message : String(error))
+    // parseArgs throws TypeErrors whose messages name the flag (ERR_PARSE_ARGS_*); the advice it
+    // appends for unknown options (about positionals after '--') is rarely what was meant.
+    const message = error instanceof Error ? error.message : String(error)
+    throw new UsageError(message.replace(/\. To specify a positional argument[\s\S]*$/, '.'))
   }
   const { values, positionals } = parsed
   if (values.help) return { kind: 'help' }

@@ -43,7 +43,7 @@ export async function resolveApis(flags: CliFlags, cwd: string): Promise<Resolve
     configFile = path.resolve(cwd, flags.config)
     if (!existsSync(configFile)) throw new UsageError(`The config file ${flags.config} does not exist.`)
   }
-  const entries: Partial<Config>[] = configFile ? await loadConfigFile(configFile) : [{}]
+  const entries: Partial<Config>[] = configFile ? await loadConfigFile(configFile, cwd) : [{}]
 
   const apis = entries.map((entry): GeneratorOptions => {
     // Paths in the config are relative to its root, which defaults to the config's own folder;
@@ -81,16 +81,18 @@ export function findConfigFile(dir: string): string | undefined {
  * `transpileModule` to a temporary `.mjs` file next to it, so that its imports resolve as they
  * would from the config itself; the temporary file is deleted once imported.
  */
-export async function loadConfigFile(file: string): Promise<Partial<Config>[]> {
+export async function loadConfigFile(file: string, cwd = process.cwd()): Promise<Partial<Config>[]> {
+  const shown = path.relative(cwd, file)
   const extension = path.extname(file)
   let exported: unknown
-  if (extension === '.ts' || extension === '.mts') exported = await importTypeScript(file)
-  else if (extension === '.js' || extension === '.mjs') exported = await importModule(file, `${pathToFileURL(file).href}?t=${Date.now()}`)
-  else throw new UsageError(`The config file must end in .ts, .mts, .js or .mjs: ${file}`)
-  return validate(file, exported)
+  if (extension === '.ts' || extension === '.mts') exported = await importTypeScript(file, shown)
+  else if (extension === '.js' || extension === '.mjs') exported = await importModule(file, shown, `${pathToFileURL(file).href}?t=${Date.now()}`)
+  else throw new UsageError(`The config file must end in .ts, .mts, .js or .mjs: ${shown}`)
+  return validate(shown, exported)
 }
 
-async function importTypeScript(file: string): Promise<unknown> {
+/** `shown` is the file's name in messages (relative to the working directory). */
+async function importTypeScript(file: string, shown: string): Promise<unknown> {
   const ts = await loadTypeScript()
   const source = await readFile(file, 'utf8')
   const output = ts.transpileModule(source, {
@@ -105,7 +107,7 @@ async function importTypeScript(file: string): Promise<unknown> {
         .map((diagnostic) => {
           const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
           const at = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start) : undefined
-          return formatDiagnostic({ severity: 'error', message, file, ...(at ? { line: at.line + 1, column: at.character + 1 } : {}) })
+          return formatDiagnostic({ severity: 'error', message, file: shown, ...(at ? { line: at.line + 1, column: at.character + 1 } : {}) })
         })
         .join('\n'),
     )
@@ -113,13 +115,13 @@ async function importTypeScript(file: string): Promise<unknown> {
   const compiled = `${file}.timestamp-${Date.now()}-${randomBytes(4).toString('hex')}.mjs`
   await writeFile(compiled, output.outputText, { flag: 'wx' })
   try {
-    return await importModule(file, pathToFileURL(compiled).href, compiled)
+    return await importModule(file, shown, pathToFileURL(compiled).href, compiled)
   } finally {
     await unlink(compiled).catch(() => {})
   }
 }
 
-async function importModule(file: string, url: string, compiled?: string): Promise<unknown> {
+async function importModule(file: string, shown: string, url: string, compiled?: string): Promise<unknown> {
   let module: { default?: unknown }
   try {
     module = (await import(url)) as { default?: unknown }
@@ -127,9 +129,9 @@ async function importModule(file: string, url: string, compiled?: string): Promi
     let message = error instanceof Error ? error.message : String(error)
     // Name the user's file, not the temporary one.
     if (compiled) message = message.replaceAll(pathToFileURL(compiled).href, pathToFileURL(file).href).replaceAll(compiled, file)
-    throw new ConfigError(`Cannot load the config file ${file}: ${message}`)
+    throw new ConfigError(`Cannot load the config file ${shown}: ${message}`)
   }
-  if (module.default === undefined) throw new ConfigError(`The config file ${file} has no default export: write \`export default defineConfig({ include: ... })\`.`)
+  if (module.default === undefined) throw new ConfigError(`The config file ${shown} has no default export: write \`export default defineConfig({ include: ... })\`.`)
   return module.default
 }
 

@@ -26,7 +26,8 @@ describe.each(fixtures)('fixture %s', (name) => {
 
   it('emits a client that type-checks, rejecting every wrong call in usage.ts', async () => {
     const output = await generateFixture(name, optionsOf(name))
-    expect(typecheck(output.dir, ['usage.ts', 'generated/server-api.ts'])).toEqual([])
+    const tsConfigFile = optionsOf(name)['tsConfigFile'] as string | undefined
+    expect(typecheck(output.dir, ['usage.ts', 'generated/server-api.ts'], tsConfigFile)).toEqual([])
   })
 
   it('emits byte-identical manifests when run again', async () => {

@@ -22,10 +22,10 @@ export async function generateFixture(name: string, options: Partial<GeneratorOp
   const generator = createGenerator({
     include: ['routes.ts', 'routes/**/*.ts'],
     root: dir,
-    tsConfigFile: path.join(fixturesDir, 'tsconfig.json'),
     serverOutFile: 'generated/server-api.ts',
     clientOutFile: 'generated/client-api.ts',
     ...options,
+    tsConfigFile: path.resolve(dir, options.tsConfigFile ?? path.join(fixturesDir, 'tsconfig.json')),
   })
   const result = await generator.run()
   const read = (file: string) => readFile(path.join(dir, 'generated', file), 'utf8').catch(() => '')
@@ -40,9 +40,9 @@ export async function generateFixture(name: string, options: Partial<GeneratorOp
 }
 
 /** Type-checks files of a fixture (with the fixtures' tsconfig); returns the diagnostics as text. */
-export function typecheck(dir: string, files: string[]): string[] {
-  const config = ts.readConfigFile(path.join(fixturesDir, 'tsconfig.json'), ts.sys.readFile)
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, fixturesDir)
+export function typecheck(dir: string, files: string[], tsConfigFile = path.join(fixturesDir, 'tsconfig.json')): string[] {
+  const config = ts.readConfigFile(path.resolve(dir, tsConfigFile), ts.sys.readFile)
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, fixturesDir, undefined, path.resolve(dir, tsConfigFile))
   const program = ts.createProgram({ rootNames: files.map((file) => path.join(dir, file)), options: parsed.options })
   return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
