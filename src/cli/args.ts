@@ -43,7 +43,7 @@ Options:
 
 Flags override the config file's fields; with several APIs in the config, they apply to each.
 Exit code: 1 if any error was reported, 0 otherwise.
-Docs: docs/generator.md`
+Docs: docs/generator.md in the wirerpc package.`
 
 const options = {
   'server-out': { type: 'string' },

@@ -95,11 +95,13 @@ export function watchGenerators(initial: Generator[], options: WatchOptions): Wa
         await options.run(generator)
       }
       refresh()
-    })().finally(() => {
-      running = undefined
-      if (stopped) resolveDone()
-      else if (pending.size > 0 || reloadPending) schedule()
-    })
+    })()
+      .catch((error: unknown) => options.warn(`watching failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        running = undefined
+        if (stopped) resolveDone()
+        else if (pending.size > 0 || reloadPending) schedule()
+      })
   }
 
   function refresh() {

@@ -32,7 +32,10 @@ export interface GenerateResult {
 }
 
 export interface Generator {
-  /** Runs the generator; never throws for problems in the user's code (they are in `errors`). */
+  /**
+   * Runs the generator; never throws for problems in the user's code (they are in `errors`).
+   * Calls do not overlap: a run asked for during another starts when that one ends.
+   */
   run(): Promise<GenerateResult>
   /** Every file the last run's program read (route modules and what they import), for watchers. */
   programFiles(): string[]
@@ -49,8 +52,18 @@ export function createGenerator(options: GeneratorOptions): Generator {
   const resolved = resolveOptions(options)
   let program: ts.Program | undefined
   let typescript: typeof import('typescript') | undefined
+  let host: ts.CompilerHost | undefined
+  let hostOptions: string | undefined
+  let running: Promise<GenerateResult> | undefined
 
-  async function run(): Promise<GenerateResult> {
+  /** Runs are serialised: a run asked for while one is going starts when it ends. */
+  function run(): Promise<GenerateResult> {
+    const next = (running ?? Promise.resolve()).catch(() => undefined).then(runOnce)
+    running = next
+    return next
+  }
+
+  async function runOnce(): Promise<GenerateResult> {
     const started = performance.now()
     typescript ??= await loadTypeScript()
     const ts = typescript
@@ -70,7 +83,14 @@ export function createGenerator(options: GeneratorOptions): Generator {
     if (files.length === 0) errors.push({ severity: 'error', message: `No route files match ${JSON.stringify(resolved.include)} under ${resolved.root}: check "include".` })
     if (errors.length > 0 || !compilerOptions) return finish(0, [], files)
 
-    program = ts.createProgram({ rootNames: files, options: compilerOptions, ...(program ? { oldProgram: program } : {}) })
+    // One host per compiler options, caching parsed files by modification time: the default host
+    // re-parses every file (lib declarations included) on each run, which `oldProgram` cannot avoid.
+    const optionsKey = JSON.stringify(compilerOptions)
+    if (!host || hostOptions !== optionsKey) {
+      host = cachingHost(ts, compilerOptions)
+      hostOptions = optionsKey
+    }
+    program = ts.createProgram({ rootNames: files, options: compilerOptions, host, ...(program ? { oldProgram: program } : {}) })
     for (const diagnostic of program.getSyntacticDiagnostics()) errors.push(fromTsDiagnostic(ts, diagnostic))
     if (errors.length > 0) return finish(0, [], files)
 
@@ -137,9 +157,29 @@ function readCompilerOptions(ts: typeof import('typescript'), options: Required<
 
 function findRouteFiles(options: Required<GeneratorOptions>): string[] {
   const patterns = typeof options.include === 'string' ? [options.include] : [...options.include]
-  return globSync(patterns, { cwd: options.root, absolute: true, ignore: ['**/node_modules/**', '**/*.d.ts'] })
+  // Globs such as `src/**/*.ts` must not pick up the generator's own outputs or config.
+  const own = new Set([options.serverOutFile, options.clientOutFile])
+  return globSync(patterns, { cwd: options.root, absolute: true, ignore: ['**/node_modules/**', '**/*.d.ts', '**/wirerpc.config.*'] })
     .map((file) => path.normalize(file))
+    .filter((file) => !own.has(file))
     .sort()
+}
+
+/** A compiler host that reuses parsed source files until their modification time changes. */
+function cachingHost(ts: typeof import('typescript'), options: ts.CompilerOptions): ts.CompilerHost {
+  const host = ts.createCompilerHost(options, true)
+  const cache = new Map<string, { time: number; file: ts.SourceFile }>()
+  const getSourceFile = host.getSourceFile.bind(host)
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const time = ts.sys.getModifiedTime?.(fileName)?.getTime() ?? -1
+    const cached = cache.get(fileName)
+    if (cached && cached.time === time && time !== -1) return cached.file
+    const file = getSourceFile(fileName, languageVersion, onError, shouldCreate)
+    if (file) cache.set(fileName, { time, file })
+    else cache.delete(fileName)
+    return file
+  }
+  return host
 }
 
 /** Files whose named types are copied to the client: the user's own, not libraries' or wirerpc's. */
