@@ -1,6 +1,6 @@
 // The demo server: `npm start`. Embedded defaults only (no Redis, no config file).
 import { serve } from 'wirerpc/node'
-import routes from './server-api.js'
+import routes from './generated/server-api.js'
 
 const server = await serve(routes, {
   port: Number(process.env['PORT'] ?? 3000),

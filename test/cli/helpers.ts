@@ -96,7 +96,7 @@ export function exited(child: ChildProcess, timeout: number): Promise<number | n
 }
 
 /** Polls `check` every 50 ms until it returns true; fails after `timeout` ms with `describe()`. */
-export async function waitFor(check: () => boolean, describe: () => string, timeout = 10_000): Promise<void> {
+export async function waitFor(check: () => boolean, describe: () => string, timeout = 25_000): Promise<void> {
   const deadline = Date.now() + timeout
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms: ${describe()}`)

@@ -10,7 +10,7 @@ afterEach(() => {
 })
 
 describe('wirerpc --watch', () => {
-  it('regenerates when a route file is added, changed, re-typed through an import or deleted, and stops on SIGTERM', { timeout: 60_000 }, async () => {
+  it('regenerates when a route file is added, changed, re-typed through an import or deleted, and stops on SIGTERM', { timeout: 150_000 }, async () => {
     const project = createProject({
       'routes/users.ts': userRoute,
       'shared/post.ts': `export interface Post { id: number; title: string }\n`,

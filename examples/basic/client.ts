@@ -1,0 +1,24 @@
+// Calls the demo API with the generated, typed client: `npm start`, then in another terminal
+// `npx tsx examples/basic/client.ts` (API_URL overrides http://127.0.0.1:3000/api/).
+import { defineClient, HTTPError } from 'wirerpc/client'
+import * as routes from './generated/client-api.js'
+
+const client = defineClient(routes, { prefixUrl: process.env['API_URL'] ?? 'http://127.0.0.1:3000/api/', timeout: 5 })
+
+const post = await client.getPost(1)
+console.log(`getPost(1): ${post.title}`)
+
+const firstPage = client.listPosts({ limit: 3 })
+console.log(`listPosts page 1: ${(await firstPage.toArray()).map((item) => item.id).join(', ')}`)
+const secondPage = firstPage.nextPage()
+if (secondPage) console.log(`listPosts page 2: ${(await secondPage.toArray()).map((item) => item.id).join(', ')}`)
+
+try {
+  await client.createPost({ title: 'Hello', body: 'from the client' })
+} catch (error) {
+  if (!(error instanceof HTTPError)) throw error
+  console.log(`createPost without a token: ${error.status} ${error.body?.message}`)
+}
+const authed = client.extend({ headers: { authorization: 'Bearer demo' } })
+const created = await authed.createPost({ title: 'Hello', body: 'from the client' })
+console.log(`createPost with a token: #${created.id} by ${created.author}`)
