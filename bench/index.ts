@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark in BENCHMARKS, prints a table per benchmark and writes
  * `bench/results/<name>.json`. Knobs: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP,
- * BENCH_CONNECTIONS, BENCH_PIPELINING, BENCH_ONLY (docs/benchmarks.md).
+ * BENCH_CONNECTIONS, BENCH_PIPELINING, BENCH_ONLY; the generator benchmark adds BENCH_GEN_RUNS,
+ * BENCH_GEN_EDITS and BENCH_GEN_CPU_PROF (docs/benchmarks.md).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
