@@ -6,7 +6,7 @@
  * @module
  */
 import { statSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -221,7 +221,10 @@ async function writeIfChanged(file: string, text: string): Promise<boolean> {
   const current = await readFile(file, 'utf8').catch(() => undefined)
   if (current === text) return false
   await mkdir(path.dirname(file), { recursive: true })
-  await writeFile(file, text)
+  // Write then rename, so that a bundler or another process never reads a half-written manifest.
+  const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`
+  await writeFile(temporary, text)
+  await rename(temporary, file)
   return true
 }
 

@@ -1,4 +1,5 @@
 // Runs the generator on a fixture folder and type-checks what it wrote.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -6,6 +7,17 @@ import ts from 'typescript'
 import { createGenerator, formatDiagnostic, type GenerateResult, type GeneratorOptions } from '../../src/generator/index.js'
 
 export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url))
+
+/** The fixtures that generate (not the `error-*` ones): every folder with a usage.ts. */
+export const fixtureNames = readdirSync(fixturesDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !entry.name.startsWith('error-') && existsSync(path.join(fixturesDir, entry.name, 'usage.ts')))
+  .map((entry) => entry.name)
+
+/** A fixture's generator options, from its optional options.json. */
+export function optionsOf(name: string): Partial<GeneratorOptions> {
+  const file = path.join(fixturesDir, name, 'options.json')
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<GeneratorOptions>) : {}
+}
 
 export interface FixtureOutput {
   dir: string

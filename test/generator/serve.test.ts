@@ -1,7 +1,6 @@
 // Third check of every fixture: the generated server manifest, served by serve(), accepts values
 // generated from its own schemas and rejects single mutations with 400 naming the mutated field.
 import fc from 'fast-check'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -9,19 +8,10 @@ import { serve } from 'wirerpc/node'
 import type { ServerHttpRoute, ServerManifest } from 'wirerpc/service'
 import { buildPath } from '../../src/protocol/path.js'
 import { encodeQuery } from '../../src/protocol/query.js'
-import { fixturesDir, generateFixture } from './harness.js'
+import { fixtureNames, generateFixture, optionsOf } from './harness.js'
 import { valid, wrongValue } from './schema-arbitrary.js'
 
 type Schema = Record<string, any>
-
-const fixtures = readdirSync(fixturesDir, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && !entry.name.startsWith('error-') && existsSync(path.join(fixturesDir, entry.name, 'usage.ts')))
-  .map((entry) => entry.name)
-
-const optionsOf = (name: string) => {
-  const file = path.join(fixturesDir, name, 'options.json')
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {}
-}
 
 async function serveFixture(name: string) {
   const output = await generateFixture(name, optionsOf(name))
@@ -53,7 +43,7 @@ function pathParams(route: ServerHttpRoute): fc.Arbitrary<Record<string, unknown
 
 const data = (route: ServerHttpRoute) => (route.requestSchema ? valid(route.requestSchema as Schema) : fc.constant({}))
 
-describe.each(fixtures)('fixture %s, served', async (name) => {
+describe.each(fixtureNames)('fixture %s, served', async (name) => {
   const { routes, call } = await serveFixture(name)
 
   it('loads the generated manifest into serve()', () => {
