@@ -86,20 +86,33 @@ function mutations(route: ServerHttpRoute): [string, Schema][] {
   )
 }
 
-describe('fixture types, served: specific cases', async () => {
-  const { routes, call } = await serveFixture('types')
-  const route = (name: string) => routes.find((entry) => entry.name === name)!
+describe('served generated manifests: specific cases', async () => {
+  const trees = await serveFixture('recursive-generic')
+  const dates = await serveFixture('dates')
+  const named = await serveFixture('named-types')
+  const route = (routes: ServerHttpRoute[], name: string) => routes.find((entry) => entry.name === name)!
 
   it('rejects an unknown property with 400 and its path', async () => {
-    const { status, body } = await call(route('saveTree'), {}, { label: 'x', children: [], extra: true })
+    const { status, body } = await trees.call(route(trees.routes, 'saveTree'), {}, { label: 'x', children: [], extra: true })
     expect(status).toBe(400)
     expect(body?.path).toBe('/extra')
   })
 
-  it('coerces a path param and revives a Date in a body', async () => {
-    expect((await call(route('getUser'), { id: 42 }, {})).status).toBe(200)
-    const { status, body } = await call(route('saveShape'), {}, { shape: { kind: 'square', side: 2 }, priority: 1, at: '2024-01-02T03:04:05.000Z' })
-    expect(status).toBe(200)
-    expect(body).toEqual({ area: 4, at: '2024-01-02T03:04:05.000Z' })
+  it('rejects a bad value deep inside a recursive type with its full path', async () => {
+    const { status, body } = await trees.call(route(trees.routes, 'saveTree'), {}, { label: 'x', children: [{ label: 'y', children: [{ label: 3, children: [] }] }] })
+    expect(status).toBe(400)
+    expect(body?.path).toBe('/children/0/children/0/label')
+  })
+
+  it('coerces a path param', async () => {
+    expect((await named.call(route(named.routes, 'getUser'), { id: 42 }, {})).status).toBe(200)
+    expect((await named.call(route(named.routes, 'getUser'), { id: 'abc' }, {})).body?.path).toBe('/id')
+  })
+
+  it('revives Dates from a body and a query, and sends them back as ISO strings', async () => {
+    const at = '2024-01-02T03:04:05.000Z'
+    expect((await dates.call(route(dates.routes, 'schedule'), {}, { name: 'x', at })).body).toEqual({ name: 'x', at })
+    expect((await dates.call(route(dates.routes, 'between'), {}, { from: at })).body).toEqual({ from: at, to: null, days: 1 })
+    expect((await dates.call(route(dates.routes, 'between'), {}, { from: 'yesterday' })).body?.path).toBe('/from')
   })
 })
