@@ -22,9 +22,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [{ name: 'ws', message: 'The service core, the protocol and the client run in any runtime: keep Node-only imports in src/node/.' }],
           patterns: [
             {
-              group: ['node:*', 'ws', 'srvx/node'],
+              group: ['node:*', 'srvx/node'],
               message: 'The service core, the protocol and the client run in any runtime: keep Node-only imports in src/node/.',
             },
           ],

@@ -10,8 +10,10 @@ import type { AddressInfo } from 'node:net'
 import { toNodeHandler } from 'srvx/node'
 import type { ServerManifest } from '../protocol/manifest.js'
 import { compileRoutes, type CompileRoutesOptions } from '../service/http/compile-routes.js'
+import { createWsEngine, type WsEngineOptions } from '../service/ws/engine.js'
+import { attachWebSocket, type WebSocketOptions } from './ws.js'
 
-export interface ServeOptions extends CompileRoutesOptions {
+export interface ServeOptions extends CompileRoutesOptions, Omit<WsEngineOptions, 'debug' | 'onError'>, WebSocketOptions {
   /** TCP port; 0 picks a free one (read it from the result's `port`). @default 3000 */
   port?: number
   /** Interface to listen on. @default '127.0.0.1' */
@@ -39,8 +41,8 @@ export interface RunningServer {
 }
 
 export async function serve(routes: ServerManifest, options: ServeOptions = {}): Promise<RunningServer> {
-  const { port = 3000, hostname = '127.0.0.1', shutdownTimeout = 10, ...compileOptions } = options
-  const handler = toNodeHandler(compileRoutes(routes, compileOptions))
+  const { port = 3000, hostname = '127.0.0.1', shutdownTimeout = 10, ...rest } = options
+  const handler = toNodeHandler(compileRoutes(routes, rest))
   let inFlight = 0
   let closing: Promise<void> | undefined
   let onIdle: (() => void) | undefined
@@ -63,6 +65,9 @@ export async function serve(routes: ServerManifest, options: ServeOptions = {}):
   })
   const address = server.address() as AddressInfo
   const prefix = '/' + (options.prefix ?? '/').replace(/^\/+|\/+$/g, '')
+  // Every WebSocket route shares one endpoint, <prefix>/ws, on the same port.
+  const engine = createWsEngine(routes, rest)
+  const websocket = attachWebSocket(server, engine, `${prefix === '/' ? '' : prefix}/ws`, rest)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
     server,
@@ -71,10 +76,22 @@ export async function serve(routes: ServerManifest, options: ServeOptions = {}):
     url: `http://${host}:${address.port}${prefix === '/' ? '/' : `${prefix}/`}`,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        const deadline = setTimeout(() => server.closeAllConnections(), shutdownTimeout * 1000)
-        server.close(() => {
-          clearTimeout(deadline)
+        const deadline = Date.now() + shutdownTimeout * 1000
+        const cut = setTimeout(() => server.closeAllConnections(), shutdownTimeout * 1000)
+        let httpClosed = false
+        let wsClosed = false
+        const done = () => {
+          if (!httpClosed || !wsClosed) return
+          clearTimeout(cut)
           resolve()
+        }
+        server.close(() => {
+          httpClosed = true
+          done()
+        })
+        void websocket.close(deadline).then(() => {
+          wsClosed = true
+          done()
         })
         // Keep-alive sockets with no request in flight would hold close() open: end them now and
         // again whenever the last in-flight request finishes.

@@ -1,0 +1,199 @@
+/**
+ * The Node adapter of the WebSocket engine: accepts upgrades at `<prefix>/ws` on the HTTP server
+ * with `ws` (noServer), applies the connection-level limits (origin, authorize, connections,
+ * message size, handshake time, keep-alive pings) and feeds frames to the engine.
+ *
+ * @module
+ */
+// --- types ---
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
+import type { Promisable } from '../service/context.js'
+import { HttpError } from '../service/errors.js'
+import type { WsEngine, WsPeer } from '../service/ws/engine.js'
+
+export interface WebSocketOptions {
+  /** Open WebSocket connections per server; more upgrades are refused with 503. @default 10_000 */
+  maxConnections?: number
+  /** Largest message (bytes), checked before parsing; a larger one closes the connection with 1009. @default 1_048_576 (1 MiB) */
+  maxMessageSize?: number
+  /** Seconds an upgrade may take, `authorize` included, before the socket is cut. @default 10 */
+  handshakeTimeout?: number
+  /** permessage-deflate: `true` for `ws`'s defaults, or its options. @default false */
+  compression?: boolean | PerMessageDeflateOptions
+  /**
+   * Origins (exact, such as `https://app.example.com`) allowed to open a connection from a
+   * browser; others are refused with 403 before any middleware runs. Requests without an `Origin`
+   * header (non-browser clients) are allowed. @default same-origin only (Origin host = Host header)
+   */
+  allowedOrigins?: readonly string[]
+  /**
+   * Decides whether to accept an upgrade, before the 101 response. Return nothing (or `true`) to
+   * accept; return `false` (403), a `Response`, or throw an HTTP error (`UnauthorizedError`) to refuse.
+   */
+  authorize?: (request: Request) => Promisable<void | boolean | Response>
+  /** Seconds between protocol pings to each client. @default 30 */
+  pingInterval?: number
+  /** Seconds to wait for the pong before terminating a client that does not answer. @default 10 */
+  pongTimeout?: number
+}
+
+export interface AttachedWebSocket {
+  /** Refuses new upgrades, drains the engine until `deadline` (ms timestamp), closes every socket. */
+  close(deadline: number): Promise<void>
+}
+
+// --- adapter ---
+/** Handles `upgrade` requests for `path` on `server`; other upgrade paths get 404. */
+export function attachWebSocket(server: Server, engine: WsEngine, path: string, options: WebSocketOptions = {}): AttachedWebSocket {
+  const {
+    maxConnections = 10_000,
+    maxMessageSize = 1024 * 1024,
+    handshakeTimeout = 10,
+    compression = false,
+    allowedOrigins,
+    authorize,
+    pingInterval = 30,
+    pongTimeout = 10,
+  } = options
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageSize, perMessageDeflate: compression, clientTracking: true })
+  let pending = 0
+  let closing = false
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void upgrade(req, socket, head)
+  })
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => socket.destroy())
+    const host = req.headers.host ?? 'localhost'
+    const url = new URL(req.url ?? '/', `http://${host}`)
+    if (url.pathname !== path) return refuse(socket, 404, `No WebSocket endpoint at ${url.pathname}; connect to ${path}.`)
+    if (closing) return refuse(socket, 503, 'The server is shutting down; connect again later.')
+    if (wss.clients.size + pending >= maxConnections) return refuse(socket, 503, `Too many connections (maxConnections ${maxConnections}); try again later.`)
+    const origin = req.headers.origin
+    if (origin !== undefined && !originAllowed(origin, host, allowedOrigins)) {
+      return refuse(socket, 403, `Origin ${origin} may not open a WebSocket here; add it to allowedOrigins on the server.`)
+    }
+    pending++
+    const timer = setTimeout(() => socket.destroy(), handshakeTimeout * 1000)
+    try {
+      const request = new Request(url, { headers: toHeaders(req) })
+      const verdict = await authorizeUpgrade(authorize, request)
+      if (verdict) return await refuseWith(socket, verdict)
+      if (socket.destroyed) return
+      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, request, req.socket.remoteAddress ?? ''))
+    } finally {
+      clearTimeout(timer)
+      pending--
+    }
+  }
+
+  function serveSocket(ws: WebSocket, request: Request, ip: string) {
+    const connection = engine.open(peerOf(ws), { request, ip })
+    let pongTimer: NodeJS.Timeout | undefined
+    const ping = setInterval(() => {
+      if (pongTimer) return
+      pongTimer = setTimeout(() => ws.terminate(), pongTimeout * 1000)
+      ws.ping()
+    }, pingInterval * 1000)
+    ws.on('pong', () => {
+      clearTimeout(pongTimer)
+      pongTimer = undefined
+    })
+    ws.on('message', (data, isBinary) => connection.receive(isBinary ? '' : data.toString(), isBinary))
+    ws.once('close', () => {
+      clearInterval(ping)
+      clearTimeout(pongTimer)
+      connection.closed()
+    })
+    // Errors (a message over maxMessageSize among them) are followed by 'close'; ws sends 1009 itself.
+    ws.on('error', () => {})
+  }
+
+  return {
+    async close(deadline) {
+      closing = true
+      await engine.shutdown(deadline)
+      const left = setTimeout(() => wss.clients.forEach((ws) => ws.terminate()), Math.max(0, deadline - Date.now()))
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+      clearTimeout(left)
+    },
+  }
+}
+
+// --- peer ---
+function peerOf(ws: WebSocket): WsPeer {
+  return {
+    send: (text) => ws.send(text),
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.bufferedAmount
+    },
+    onDrain(listener) {
+      // ws has no drain event of its own: use the TCP socket's, with a timer in case bytes queued
+      // inside ws (not the socket) keep bufferedAmount up after the socket drained.
+      const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter })._socket
+      let done = false
+      const once = () => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        socket?.off('drain', once)
+        listener()
+      }
+      const timer = setTimeout(once, 50)
+      socket?.once('drain', once)
+    },
+  }
+}
+
+function originAllowed(origin: string, host: string, allowed: readonly string[] | undefined): boolean {
+  if (allowed) return allowed.includes(origin)
+  try {
+    return new URL(origin).host === host
+  } catch {
+    return false
+  }
+}
+
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item)
+  }
+  return headers
+}
+
+/** Runs `authorize`; returns the refusal (a Response) or undefined to accept. */
+async function authorizeUpgrade(authorize: WebSocketOptions['authorize'], request: Request): Promise<Response | undefined> {
+  if (!authorize) return undefined
+  try {
+    const verdict = await authorize(request)
+    if (verdict instanceof Response) return verdict
+    if (verdict === false) return Response.json({ message: 'Forbidden: the server refused this WebSocket connection.' }, { status: 403 })
+    return undefined
+  } catch (error) {
+    if (error instanceof Response) return error
+    if (HttpError.is(error)) return error.res ?? Response.json(error.data === undefined ? { message: error.message } : { message: error.message, data: error.data }, { status: error.status, headers: error.headers })
+    return Response.json({ message: 'Internal Server Error' }, { status: 500 })
+  }
+}
+
+async function refuseWith(socket: Duplex, response: Response): Promise<void> {
+  const body = await response.text()
+  const lines = [`HTTP/1.1 ${response.status} ${response.statusText || 'Refused'}`, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`]
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length' && name !== 'connection') lines.push(`${name}: ${value}`)
+  })
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`)
+}
+
+function refuse(socket: Duplex, status: number, message: string): Promise<void> {
+  return refuseWith(socket, Response.json({ message }, { status, statusText: STATUS[status] ?? '' } as ResponseInit))
+}
+
+const STATUS: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }
+

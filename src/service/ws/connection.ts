@@ -1,0 +1,295 @@
+/**
+ * One WebSocket connection: reads frames, runs calls, answers each request id exactly once, and
+ * stops everything when the socket closes.
+ *
+ * Call lifecycle (per id): open → ($/next)* → one terminal response (result | error | -32800
+ * cancelled | -32001 shutting down) → nothing more for that id.
+ *
+ * @module
+ */
+import { WsErrorCode, WsCloseCode, WsMethod, type ErrorObject, type RequestId, type ResponseMessage } from '../../protocol/ws.js'
+import { createContext } from '../context.js'
+import { runMiddleware, type Middleware } from '../middleware.js'
+import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
+import { toErrorObject } from './engine.js'
+import { parseFrame, readEnvelope } from './message.js'
+
+interface CallState {
+  readonly id: RequestId | undefined
+  readonly controller: AbortController
+  readonly subscription: boolean
+  answered: boolean
+  iterator?: AsyncIterator<unknown>
+  readonly defers: (() => void | Promise<void>)[]
+}
+
+type ChainResult = { ok: true; defines: Record<string, unknown> } | { ok: false; error: ErrorObject }
+
+const BASE_CONTEXT_KEYS = new Set(['request', 'url', 'ip', 'signal', 'response', 'onResponse'])
+
+export class Connection {
+  private readonly calls = new Map<RequestId, CallState>()
+  private readonly running = new Set<CallState>()
+  private readonly chains = new Map<readonly Middleware<any, any>[], Promise<ChainResult>>()
+  private readonly drainWaiters = new Set<() => void>()
+  private subscriptions = 0
+  private isClosed = false
+  private shuttingDown = false
+  private idle: (() => void) | undefined
+
+  constructor(
+    readonly id: string,
+    private readonly peer: WsPeer,
+    private readonly upgrade: WsUpgrade,
+    private readonly routes: ReadonlyMap<string, WsRoute>,
+    private readonly options: ResolvedWsOptions,
+  ) {}
+
+  receive(data: string, isBinary: boolean): void {
+    if (this.isClosed) return
+    if (isBinary) return this.send(failure(null, { code: WsErrorCode.ParseError, message: 'Parse error: binary frames are not supported; send JSON-RPC messages as text frames.' }))
+    const parsed = parseFrame(data, this.options.maxDepth)
+    if (!parsed.ok) return this.send(failure(null, parsed.error))
+    if (Array.isArray(parsed.value)) return void this.batch(parsed.value)
+    void this.single(parsed.value).then((response) => response && this.send(response))
+  }
+
+  /** The socket closed: abort every call, stop every generator, send nothing more. */
+  closed(): void {
+    this.isClosed = true
+    for (const call of this.running) this.stop(call)
+    for (const wake of this.drainWaiters) wake()
+  }
+
+  async shutdown(deadline: number): Promise<void> {
+    this.shuttingDown = true
+    for (const call of this.running) if (call.subscription) this.end(call, shuttingDownError())
+    if (this.calls.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
+        this.idle = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+    for (const call of this.running) this.end(call, shuttingDownError())
+    this.peer.close(WsCloseCode.GoingAway, 'Server shutting down.')
+  }
+
+  private async batch(messages: unknown[]): Promise<void> {
+    const { maxBatchSize } = this.options
+    if (messages.length === 0 || messages.length > maxBatchSize) {
+      const reason = messages.length === 0 ? 'an empty batch' : `a batch of ${messages.length} messages (maxBatchSize is ${maxBatchSize})`
+      return this.send(failure(null, { code: WsErrorCode.InvalidRequest, message: `Invalid request: ${reason}.` }))
+    }
+    const responses = (await Promise.all(messages.map((message) => this.single(message)))).filter((response) => response !== undefined)
+    if (responses.length > 0) this.send(responses)
+  }
+
+  /** Handles one message; resolves with its response (which a batch collects), if any. */
+  private async single(message: unknown): Promise<ResponseMessage | undefined> {
+    const envelope = readEnvelope(message)
+    if (!envelope.ok) return failure(envelope.id, envelope.error)
+    const { id, method, params } = envelope.call
+    if (method === WsMethod.Cancel) return void this.cancel(params[0])
+    if (method === WsMethod.Ping) return id === undefined ? undefined : { jsonrpc: '2.0', id, result: 'pong' }
+    const route = method.startsWith('$/') ? undefined : this.routes.get(method)
+    if (!route) return id === undefined ? undefined : failure(id, { code: WsErrorCode.MethodNotFound, message: `Method not found: ${JSON.stringify(method)}.` })
+    const subscription = route.entry.pattern === 's'
+    // A subscription cannot answer a notification: there is nobody to send items to.
+    if (subscription && id === undefined) return undefined
+    if (id !== undefined) {
+      const refused = this.refuse(id, subscription)
+      if (refused) return refused
+    }
+    const call: CallState = { id, controller: new AbortController(), subscription, answered: false, defers: [] }
+    this.running.add(call)
+    if (id !== undefined) this.calls.set(id, call)
+    if (subscription) this.subscriptions++
+    try {
+      const response = await this.run(call, route, params)
+      if (!response || call.answered || id === undefined) return undefined
+      call.answered = true
+      return response
+    } finally {
+      if (subscription) this.subscriptions--
+      this.running.delete(call)
+      if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
+      for (const defer of call.defers) await Promise.resolve().then(defer).catch((error: unknown) => this.options.onError(error, this.upgrade.request))
+      if (this.calls.size === 0) this.idle?.()
+    }
+  }
+
+  private refuse(id: RequestId, subscription: boolean): ResponseMessage | undefined {
+    if (this.calls.has(id)) return failure(id, { code: WsErrorCode.InvalidRequest, message: `Invalid request: id ${JSON.stringify(id)} is already in flight; use a new id.` })
+    if (this.shuttingDown) return failure(id, shuttingDownError())
+    const { maxInFlight, maxSubscriptions } = this.options
+    if (subscription && this.subscriptions >= maxSubscriptions) {
+      return failure(id, { code: 429, message: `Too many subscriptions: ${maxSubscriptions} are open on this connection (maxSubscriptions); cancel one first.` })
+    }
+    if (!subscription && this.calls.size - this.subscriptions >= maxInFlight) {
+      return failure(id, { code: 429, message: `Too many requests in flight: ${maxInFlight} on this connection (maxInFlight); wait for answers before sending more.` })
+    }
+    return undefined
+  }
+
+  private async run(call: CallState, route: WsRoute, params: unknown[]): Promise<ResponseMessage | undefined> {
+    const id = call.id ?? null
+    let args: unknown[]
+    let handler: (...args: unknown[]) => unknown
+    let ctx: Record<string, unknown>
+    try {
+      const definition = await route.load()
+      const chain = await this.chain(definition.middleware)
+      if (!chain.ok) return failure(id, chain.error)
+      const checked = route.check ? route.check(params, false) : { ok: true as const, value: params }
+      if (!checked.ok) {
+        const { path, problem, value } = checked.invalid
+        const data = value === undefined ? { path } : { path, value }
+        return failure(id, { code: WsErrorCode.InvalidParams, message: `Invalid params: ${path || '(root)'} ${problem}.`, data })
+      }
+      handler = definition.handler
+      ctx = this.context(call, chain.defines)
+      args = this.arguments(route, checked.value as unknown[], ctx)
+    } catch (error) {
+      return failure(id, toErrorObject(error, this.options, this.upgrade.request))
+    }
+    try {
+      const result = await Reflect.apply(handler, ctx, args)
+      if (!call.subscription) return { jsonrpc: '2.0', id, result: result ?? null }
+      return await this.stream(call, result)
+    } catch (error) {
+      return call.controller.signal.aborted ? undefined : failure(id, toErrorObject(error, this.options, this.upgrade.request))
+    }
+  }
+
+  /** Fixed params are padded to their declared count, so that the context lands in the last position. */
+  private arguments(route: WsRoute, params: unknown[], ctx: Record<string, unknown>): unknown[] {
+    const schema = route.entry.paramsSchema as { prefixItems?: unknown[]; items?: unknown } | undefined
+    const fixed = schema?.prefixItems?.length
+    // With a rest parameter there is no position after it: such handlers read the context as `this`.
+    if (schema && schema.items !== undefined && schema.items !== false) return params
+    const padded = fixed !== undefined && params.length < fixed ? [...params, ...new Array(fixed - params.length)] : params
+    return [...padded, ctx]
+  }
+
+  private async stream(call: CallState, result: unknown): Promise<ResponseMessage | undefined> {
+    const id = call.id!
+    if (typeof result !== 'object' || result === null || typeof (result as AsyncIterator<unknown>).next !== 'function') {
+      throw new TypeError(`A subscription route must return an async iterable (an async generator); it returned ${typeof result}.`)
+    }
+    const iterator = result as AsyncIterator<unknown>
+    call.iterator = iterator
+    const { signal } = call.controller
+    while (!signal.aborted) {
+      while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          this.drainWaiters.add(resolve)
+          this.peer.onDrain(() => {
+            this.drainWaiters.delete(resolve)
+            resolve()
+          })
+        })
+      }
+      if (signal.aborted) break
+      const step = await iterator.next()
+      if (signal.aborted) break
+      if (step.done) return { jsonrpc: '2.0', id, result: step.value ?? null }
+      this.send({ jsonrpc: '2.0', method: WsMethod.Next, params: { id, value: step.value } })
+    }
+    return undefined
+  }
+
+  private context(call: CallState, defines: Record<string, unknown>): Record<string, unknown> {
+    return {
+      ...defines,
+      id: this.id,
+      ip: this.upgrade.ip,
+      headers: this.upgrade.request.headers,
+      signal: call.controller.signal,
+      defer: (fn: () => void | Promise<void>) => void call.defers.push(fn),
+    }
+  }
+
+  /** Runs a middleware chain once per connection, against the upgrade request. */
+  private chain(chain: readonly Middleware<any, any>[]): Promise<ChainResult> {
+    if (chain.length === 0) return NO_CHAIN
+    let result = this.chains.get(chain)
+    if (!result) {
+      result = this.runChain(chain)
+      this.chains.set(chain, result)
+    }
+    return result
+  }
+
+  private async runChain(chain: readonly Middleware<any, any>[]): Promise<ChainResult> {
+    const { request, ip } = this.upgrade
+    const { context } = createContext(request, new URL(request.url), ip)
+    try {
+      const response = await runMiddleware(chain, context)
+      if (response) {
+        const text = await response.text().catch(() => '')
+        return { ok: false, error: { code: response.status, message: messageOf(text) || response.statusText || `HTTP ${response.status}` } }
+      }
+      const defines: Record<string, unknown> = {}
+      for (const key of Object.keys(context)) if (!BASE_CONTEXT_KEYS.has(key)) defines[key] = (context as unknown as Record<string, unknown>)[key]
+      return { ok: true, defines }
+    } catch (error) {
+      return { ok: false, error: toErrorObject(error, this.options, this.upgrade.request) }
+    }
+  }
+
+  private cancel(target: unknown): void {
+    const id = typeof target === 'object' && target !== null ? (target as { id?: unknown }).id : undefined
+    const call = typeof id === 'string' || typeof id === 'number' ? this.calls.get(id) : undefined
+    if (call) this.end(call, { code: WsErrorCode.RequestCancelled, message: 'Request cancelled.' })
+  }
+
+  /** Stops a call and answers it with `error` unless it was answered already. */
+  private end(call: CallState, error: ErrorObject): void {
+    this.stop(call)
+    if (call.id === undefined || call.answered) return
+    call.answered = true
+    this.send(failure(call.id, error))
+  }
+
+  private stop(call: CallState): void {
+    call.controller.abort()
+    // return() runs the generator's finally blocks (after a pending next() settles).
+    call.iterator?.return?.().catch((error: unknown) => this.options.onError(error, this.upgrade.request))
+  }
+
+  private send(message: unknown): void {
+    if (this.isClosed) return
+    let text: string
+    try {
+      text = JSON.stringify(message)
+    } catch (error) {
+      const id = (message as { id?: RequestId }).id
+      if (id === undefined) return this.options.onError(error, this.upgrade.request)
+      text = JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${(error as Error).message}).` }))
+    }
+    this.peer.send(text)
+  }
+}
+
+const NO_CHAIN: Promise<ChainResult> = Promise.resolve({ ok: true, defines: {} })
+
+function failure(id: RequestId | null, error: ErrorObject): ResponseMessage {
+  return { jsonrpc: '2.0', id, error }
+}
+
+function shuttingDownError(): ErrorObject {
+  return { code: WsErrorCode.ServerShuttingDown, message: 'Server shutting down: the call did not finish in time; reconnect and send it again.' }
+}
+
+/** The `message` of a JSON error body, or the text itself. */
+function messageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { message?: unknown }
+    return typeof body.message === 'string' ? body.message : text
+  } catch {
+    return text
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The WebSocket engine: runtime-neutral. An adapter (src/node/ws.ts for Node) accepts the upgrade,
+ * then hands each socket to `open(peer, upgrade)` as a small `WsPeer` and feeds it the frames.
+ * The engine speaks the protocol of docs/protocol.md: dispatch, validation, the three patterns,
+ * cancellation, limits and backpressure.
+ *
+ * @module
+ */
+import type { ServerManifest, ServerWsRoute } from '../../protocol/manifest.js'
+import type { ErrorObject } from '../../protocol/ws.js'
+import { WsErrorCode } from '../../protocol/ws.js'
+import { HttpError } from '../errors.js'
+import type { Middleware } from '../middleware.js'
+import { compileCheck, type CheckResult } from '../schema/check.js'
+import { Connection } from './connection.js'
+
+/** The engine's view of a socket: four members, implemented by each adapter. */
+export interface WsPeer {
+  /** Sends one text frame. */
+  send(text: string): void
+  /** Closes the socket with a WebSocket close code and a reason. */
+  close(code: number, reason: string): void
+  /** Bytes queued but not yet written to the network. */
+  readonly bufferedAmount: number
+  /** Calls `listener` once, when `bufferedAmount` has fallen (the socket drained). */
+  onDrain(listener: () => void): void
+}
+
+/** What the adapter knows of the upgrade request. */
+export interface WsUpgrade {
+  /** The upgrade request (its URL and headers; it has no body). */
+  request: Request
+  /** The client's IP address; `''` when unknown. */
+  ip: string
+}
+
+export interface WsEngineOptions {
+  /** Requests (calls with an `id`) in flight per connection; more are answered with 429. @default 100 */
+  maxInFlight?: number
+  /** Open subscriptions per connection; more are answered with 429. @default 100 */
+  maxSubscriptions?: number
+  /** Deepest JSON nesting a frame may have, checked before parsing; deeper is -32600. @default 64 */
+  maxDepth?: number
+  /** Most messages in one batch; more is -32600 and none of it runs. @default 50 */
+  maxBatchSize?: number
+  /**
+   * Outbound bytes buffered per connection (unsent) above which subscriptions stop pulling from
+   * their generators until the socket drains. @default 1_048_576 (1 MiB)
+   */
+  highWaterMark?: number
+  /** Send the message and stack of unexpected errors in `-32603` data. @default NODE_ENV !== 'production' */
+  debug?: boolean
+  /** Called with every unexpected error a handler or middleware throws, and the upgrade request. @default console.error */
+  onError?: (error: unknown, request: Request) => void
+}
+
+/** @internal A route ready to run: its definition loads lazily, its params check is compiled. */
+export interface WsRoute {
+  readonly entry: ServerWsRoute
+  readonly check: ((input: unknown, fromText: boolean) => CheckResult) | undefined
+  load(): Promise<{ handler: (...args: unknown[]) => unknown; middleware: readonly Middleware<any, any>[] }>
+}
+
+/** @internal Options with their defaults filled in. */
+export type ResolvedWsOptions = Required<WsEngineOptions>
+
+export interface WsEngine {
+  /** Starts serving a socket; call `receive` with each frame and `closed` when it closes. */
+  open(peer: WsPeer, upgrade: WsUpgrade): { receive(data: string, isBinary: boolean): void; closed(): void }
+  /**
+   * Shutdown: ends subscriptions (-32001), lets requests in flight finish until `deadline`
+   * (a timestamp in ms), answers the rest with -32001, then closes every socket with 1001.
+   */
+  shutdown(deadline: number): Promise<void>
+  /** Connections open now. */
+  readonly connectionCount: number
+}
+
+export function createWsEngine(routes: ServerManifest, options: WsEngineOptions = {}): WsEngine {
+  const resolved: ResolvedWsOptions = {
+    maxInFlight: options.maxInFlight ?? 100,
+    maxSubscriptions: options.maxSubscriptions ?? 100,
+    maxDepth: options.maxDepth ?? 64,
+    maxBatchSize: options.maxBatchSize ?? 50,
+    highWaterMark: options.highWaterMark ?? 1024 * 1024,
+    debug: options.debug ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['NODE_ENV'] !== 'production',
+    onError: options.onError ?? ((error) => console.error('[wirerpc] unexpected error in a WebSocket route:', error)),
+  }
+  // A Map, so that a method named "constructor" or "__proto__" finds nothing.
+  const byName = new Map<string, WsRoute>()
+  for (const entry of routes) {
+    if (entry.protocol !== 'ws') continue
+    if (byName.has(entry.name)) throw new TypeError(`Two WebSocket routes are named "${entry.name}"; rename one of them.`)
+    byName.set(entry.name, compileRoute(entry))
+  }
+  const connections = new Set<Connection>()
+  let nextId = 0
+
+  return {
+    open(peer, upgrade) {
+      const connection = new Connection(`${++nextId}`, peer, upgrade, byName, resolved)
+      connections.add(connection)
+      return {
+        receive: (data, isBinary) => connection.receive(data, isBinary),
+        closed: () => {
+          connections.delete(connection)
+          connection.closed()
+        },
+      }
+    },
+    async shutdown(deadline) {
+      await Promise.all([...connections].map((connection) => connection.shutdown(deadline)))
+    },
+    get connectionCount() {
+      return connections.size
+    },
+  }
+}
+
+function compileRoute(entry: ServerWsRoute): WsRoute {
+  let loading: ReturnType<WsRoute['load']> | undefined
+  return {
+    entry,
+    check: entry.paramsSchema ? compileCheck(entry.paramsSchema) : undefined,
+    load() {
+      loading ??= entry.import().then((definition) => {
+        if (definition?.protocol !== 'ws' || typeof definition.handler !== 'function') {
+          throw new Error(`Route "${entry.name}": the manifest's import() did not return a WebSocket route definition; regenerate the server manifest.`)
+        }
+        const { handler, middleware } = definition as unknown as Awaited<ReturnType<WsRoute['load']>>
+        return { handler, middleware: middleware ?? [] }
+      })
+      // A failed import is retried on the next call instead of failing forever.
+      loading.catch(() => (loading = undefined))
+      return loading
+    },
+  }
+}
+
+/** @internal The error object for anything a handler or middleware threw. */
+export function toErrorObject(error: unknown, options: ResolvedWsOptions, request: Request): ErrorObject {
+  if (HttpError.is(error)) return { code: error.status, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }
+  if (error instanceof Response) return { code: error.status, message: error.statusText || `HTTP ${error.status}` }
+  options.onError(error, request)
+  const data = options.debug ? (error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) }) : undefined
+  return { code: WsErrorCode.InternalError, message: 'Internal error.', ...(data ? { data } : {}) }
+}

@@ -1,0 +1,21 @@
+// The server manifest of ./routes.ts, as the generator emits it (see test/generator/fixtures/ws-patterns).
+import type { ServerManifest } from 'wirerpc/service'
+
+const routes = () => import('./routes.js')
+const tuple = (items: object[], minItems = items.length, rest?: object) => ({ type: 'array', prefixItems: items, items: rest ?? false, minItems, ...(rest ? {} : { maxItems: items.length }) })
+const string = { type: 'string' }
+const number = { type: 'number' }
+
+export default [
+  { protocol: 'ws', name: 'logEvent', pattern: 'n', paramsSchema: tuple([string, {}]), import: async () => (await routes()).logEvent },
+  { protocol: 'ws', name: 'getUserData', pattern: 'r', paramsSchema: tuple([string]), import: async () => (await routes()).getUserData },
+  { protocol: 'ws', name: 'subscribeToUpdates', pattern: 's', paramsSchema: tuple([string, number], 1), import: async () => (await routes()).subscribeToUpdates },
+  { protocol: 'ws', name: 'slow', pattern: 'r', paramsSchema: tuple([number]), import: async () => (await routes()).slow },
+  { protocol: 'ws', name: 'fail', pattern: 'r', paramsSchema: tuple([string]), import: async () => (await routes()).fail },
+  { protocol: 'ws', name: 'failingStream', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).failingStream },
+  { protocol: 'ws', name: 'whoami', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).whoami },
+  { protocol: 'ws', name: 'optional', pattern: 'r', paramsSchema: tuple([string, number], 1), import: async () => (await routes()).optional },
+  { protocol: 'ws', name: 'big', pattern: 's', paramsSchema: tuple([number]), import: async () => (await routes()).big },
+  { protocol: 'ws', name: 'counted', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).counted },
+  { protocol: 'ws', name: 'me', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).me },
+] satisfies ServerManifest

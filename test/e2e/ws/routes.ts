@@ -1,0 +1,82 @@
+// WebSocket route modules for the engine tests, as users write them.
+import { ConflictError, route, UnauthorizedError, type WsContext } from 'wirerpc/service'
+
+export interface UserData {
+  id: string
+  name: string
+}
+
+export const events: { event: string; data: unknown }[] = []
+export const state = { finallyRan: 0, aborted: 0, deferred: 0 }
+
+export const logEvent = route.ws(async (event: string, data: any) => {
+  events.push({ event, data })
+})
+
+export const getUserData = route.ws(async (userId: string): Promise<UserData> => ({ id: userId, name: `user ${userId}` }))
+
+export const subscribeToUpdates = route.ws(async function* (topic: string, count?: number) {
+  try {
+    for (let i = 0; i < (count ?? Infinity); i++) {
+      yield { timestamp: i, data: `${topic} ${i}` }
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    return 'done'
+  } finally {
+    state.finallyRan++
+  }
+})
+
+export const slow = route.ws(async (ms: number, ctx: WsContext) => {
+  ctx.defer(() => void state.deferred++)
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    ctx.signal.addEventListener('abort', () => {
+      clearTimeout(timer)
+      state.aborted++
+      resolve()
+    })
+  })
+  return ms
+})
+
+export const fail = route.ws(async (kind: string) => {
+  if (kind === 'http') throw new ConflictError({ message: 'taken', data: { field: 'name' } })
+  if (kind === 'string') throw 'plain string'
+  if (kind === 'reject') return Promise.reject(new Error('rejected'))
+  throw new Error('boom')
+})
+
+export const failingStream = route.ws(async function* () {
+  yield 1
+  throw new ConflictError('stream conflict')
+})
+
+export const whoami = route.ws(async (ctx: WsContext) => ({ connection: ctx.id, ip: ctx.ip, agent: ctx.headers.get('user-agent') }))
+
+export const optional = route.ws(async (a: string, b?: number, ctx?: WsContext) => ({ a, b: b ?? null, hasContext: typeof ctx?.signal === 'object' }))
+
+export const big = route.ws(async function* (size: number) {
+  try {
+    for (let i = 0; ; i++) yield 'x'.repeat(size)
+  } finally {
+    state.finallyRan++
+  }
+})
+
+export const pulls = { count: 0 }
+export const counted = route.ws(async function* () {
+  for (;;) {
+    pulls.count++
+    yield 'y'.repeat(64 * 1024)
+  }
+})
+
+const authed = route.use(async (ctx) => {
+  const token = ctx.request.headers.get('authorization')
+  if (token !== 'Bearer good') throw new UnauthorizedError('Send "authorization: Bearer good" with the upgrade.')
+  return { define: { user: 'ada', chainRuns: ++chainRuns.count } }
+})
+export const chainRuns = { count: 0 }
+
+export const me = authed.ws(async (ctx: WsContext & { user: string; chainRuns: number }) => ({ user: ctx.user, chainRuns: ctx.chainRuns }))
