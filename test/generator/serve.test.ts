@@ -10,6 +10,7 @@ import { buildPath } from '../../src/protocol/path.js'
 import { encodeQuery } from '../../src/protocol/query.js'
 import { fixtureNames, generateFixture, optionsOf } from './harness.js'
 import { valid, wrongValue } from './schema-arbitrary.js'
+import { connect } from '../e2e/ws/helpers.js'
 
 type Schema = Record<string, any>
 
@@ -114,5 +115,29 @@ describe('served generated manifests: specific cases', async () => {
     expect((await dates.call(route(dates.routes, 'schedule'), {}, { name: 'x', at })).body).toEqual({ name: 'x', at })
     expect((await dates.call(route(dates.routes, 'between'), {}, { from: at })).body).toEqual({ from: at, to: null, days: 1 })
     expect((await dates.call(route(dates.routes, 'between'), {}, { from: 'yesterday' })).body?.path).toBe('/from')
+  })
+})
+
+describe('a generated WebSocket manifest, served', async () => {
+  const output = await generateFixture('ws-patterns', optionsOf('ws-patterns'))
+  const manifest = (await import(pathToFileURL(path.join(output.dir, 'generated/server-api.ts')).href)).default as ServerManifest
+  const server = await serve(manifest, { port: 0, onError: () => {} })
+  afterAll(() => server.close())
+  const client = await connect(`${server.url.replace('http', 'ws')}ws`)
+  afterAll(() => client.close())
+
+  it('validates positional params against the emitted tuple, optional and rest ones included', async () => {
+    expect((await client.call('optionalAndRest', ['a', 1, true, false]))['result']).toEqual(['a', 1, 2])
+    expect((await client.call('optionalAndRest', ['a']))['result']).toEqual(['a', null, 0])
+    expect((await client.call('optionalAndRest', ['a', 1, 'x']))['error']).toMatchObject({ code: -32602, data: { path: '/2' } })
+    expect((await client.call('optionalAndRest', []))['error']).toMatchObject({ code: -32602 })
+  })
+
+  it('passes the context last, typed or not, and revives Dates', async () => {
+    expect((await client.call('withContext', [5]))['result']).toEqual({ id: 5, connection: expect.any(String) })
+    expect((await client.call('untypedContext', [6]))['result']).toEqual({ id: 6, connection: expect.any(String) })
+    expect((await client.call('noParams'))['result']).toBe('ok')
+    const since = '2024-05-06T07:08:09.000Z'
+    expect((await client.call('fromFactory', [since]))['result']).toEqual({ since, user: 'ada' })
   })
 })
