@@ -64,7 +64,8 @@ export class Connection {
   async shutdown(deadline: number): Promise<void> {
     this.shuttingDown = true
     for (const call of this.running) if (call.subscription) this.end(call, shuttingDownError())
-    if (this.calls.size > 0) {
+    // Subscriptions are answered already; wait for the requests only.
+    if (this.requestsInFlight() > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
         this.idle = () => {
@@ -117,8 +118,14 @@ export class Connection {
       this.running.delete(call)
       if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
       for (const defer of call.defers) await Promise.resolve().then(defer).catch((error: unknown) => this.options.onError(error, this.upgrade.request))
-      if (this.calls.size === 0) this.idle?.()
+      if (this.requestsInFlight() === 0) this.idle?.()
     }
+  }
+
+  private requestsInFlight(): number {
+    let count = 0
+    for (const call of this.calls.values()) if (!call.subscription) count++
+    return count
   }
 
   private refuse(id: RequestId, subscription: boolean): ResponseMessage | undefined {
@@ -128,7 +135,7 @@ export class Connection {
     if (subscription && this.subscriptions >= maxSubscriptions) {
       return failure(id, { code: 429, message: `Too many subscriptions: ${maxSubscriptions} are open on this connection (maxSubscriptions); cancel one first.` })
     }
-    if (!subscription && this.calls.size - this.subscriptions >= maxInFlight) {
+    if (!subscription && this.requestsInFlight() >= maxInFlight) {
       return failure(id, { code: 429, message: `Too many requests in flight: ${maxInFlight} on this connection (maxInFlight); wait for answers before sending more.` })
     }
     return undefined
