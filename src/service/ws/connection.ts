@@ -84,12 +84,12 @@ export class Connection {
       const reason = messages.length === 0 ? 'an empty batch' : `a batch of ${messages.length} messages (maxBatchSize is ${maxBatchSize})`
       return this.send(failure(null, { code: WsErrorCode.InvalidRequest, message: `Invalid request: ${reason}.` }))
     }
-    const responses = (await Promise.all(messages.map((message) => this.single(message)))).filter((response) => response !== undefined)
+    const responses = (await Promise.all(messages.map((message) => this.single(message, true)))).filter((response) => response !== undefined)
     if (responses.length > 0) this.send(responses)
   }
 
   /** Handles one message; resolves with its response (which a batch collects), if any. */
-  private async single(message: unknown): Promise<ResponseMessage | undefined> {
+  private async single(message: unknown, batched = false): Promise<ResponseMessage | undefined> {
     const envelope = readEnvelope(message)
     if (!envelope.ok) return failure(envelope.id, envelope.error)
     const { id, method, params } = envelope.call
@@ -100,6 +100,8 @@ export class Connection {
     const subscription = route.entry.pattern === 's'
     // A subscription cannot answer a notification: there is nobody to send items to.
     if (subscription && id === undefined) return undefined
+    // A subscription in a batch answers outside the array: its terminal response is its own frame.
+    if (subscription && batched) return void this.single(message).then((response) => response && this.send(response))
     if (id !== undefined) {
       const refused = this.refuse(id, subscription)
       if (refused) return refused
@@ -162,6 +164,8 @@ export class Connection {
     } catch (error) {
       return failure(id, toErrorObject(error, this.options, this.upgrade.request))
     }
+    // Cancelled (or the connection closed) while the route loaded or its middleware ran.
+    if (call.controller.signal.aborted) return undefined
     try {
       const result = await Reflect.apply(handler, ctx, args)
       if (!call.subscription) return { jsonrpc: '2.0', id, result: result ?? null }
