@@ -46,7 +46,8 @@ export async function serve(routes: ServerManifest, options: ServeOptions = {}):
   let inFlight = 0
   let closing: Promise<void> | undefined
   let onIdle: (() => void) | undefined
-  const server = createServer((req, res) => {
+  const handshakeMs = (options.handshakeTimeout ?? 10) * 1000
+  const server = createServer({ headersTimeout: Math.min(60_000, handshakeMs), connectionsCheckingInterval: Math.min(30_000, Math.max(50, handshakeMs / 2)) }, (req, res) => {
     inFlight++
     res.once('close', () => {
       inFlight--

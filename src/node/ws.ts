@@ -77,16 +77,26 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
       return refuse(socket, 403, `Origin ${origin} may not open a WebSocket here; add it to allowedOrigins on the server.`)
     }
     pending++
-    const timer = setTimeout(() => socket.destroy(), handshakeTimeout * 1000)
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      pending--
+    }
+    const timer = setTimeout(() => {
+      socket.destroy()
+      release()
+    }, handshakeTimeout * 1000)
     try {
       const request = new Request(url, { headers: toHeaders(req) })
       const verdict = await authorizeUpgrade(authorize, request)
       if (verdict) return await refuseWith(socket, verdict)
       if (socket.destroyed) return
+      if (closing) return await refuse(socket, 503, 'The server is shutting down; connect again later.')
       wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, request, req.socket.remoteAddress ?? ''))
     } finally {
       clearTimeout(timer)
-      pending--
+      release()
     }
   }
 

@@ -33,6 +33,8 @@ export class Connection {
   private readonly chains = new Map<readonly Middleware<any, any>[], Promise<ChainResult>>()
   private readonly drainWaiters = new Set<() => void>()
   private subscriptions = 0
+  /** Requests (calls with an id, not subscriptions) in flight. */
+  private requests = 0
   private isClosed = false
   private shuttingDown = false
   private idle: (() => void) | undefined
@@ -51,7 +53,10 @@ export class Connection {
     const parsed = parseFrame(data, this.options.maxDepth)
     if (!parsed.ok) return this.send(failure(null, parsed.error))
     if (Array.isArray(parsed.value)) return void this.batch(parsed.value)
-    void this.single(parsed.value).then((response) => response && this.send(response))
+    void this.single(parsed.value).then((response) => {
+      if (response) this.send(response)
+      this.checkIdle()
+    })
   }
 
   /** The socket closed: abort every call, stop every generator, send nothing more. */
@@ -86,6 +91,12 @@ export class Connection {
     }
     const responses = (await Promise.all(messages.map((message) => this.single(message, true)))).filter((response) => response !== undefined)
     if (responses.length > 0) this.send(responses)
+    this.checkIdle()
+  }
+
+  /** During shutdown: wakes it once no request is in flight, after their answers were sent. */
+  private checkIdle(): void {
+    if (this.requestsInFlight() === 0) this.idle?.()
   }
 
   /** Handles one message; resolves with its response (which a batch collects), if any. */
@@ -110,6 +121,7 @@ export class Connection {
     this.running.add(call)
     if (id !== undefined) this.calls.set(id, call)
     if (subscription) this.subscriptions++
+    else if (id !== undefined) this.requests++
     try {
       const response = await this.run(call, route, params)
       if (!response || call.answered || id === undefined) return undefined
@@ -117,17 +129,15 @@ export class Connection {
       return response
     } finally {
       if (subscription) this.subscriptions--
+      else if (id !== undefined) this.requests--
       this.running.delete(call)
       if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
       for (const defer of call.defers) await Promise.resolve().then(defer).catch((error: unknown) => this.options.onError(error, this.upgrade.request))
-      if (this.requestsInFlight() === 0) this.idle?.()
     }
   }
 
   private requestsInFlight(): number {
-    let count = 0
-    for (const call of this.calls.values()) if (!call.subscription) count++
-    return count
+    return this.requests
   }
 
   private refuse(id: RequestId, subscription: boolean): ResponseMessage | undefined {
@@ -193,7 +203,14 @@ export class Connection {
     const iterator = result as AsyncIterator<unknown>
     call.iterator = iterator
     const { signal } = call.controller
+    let slice = Date.now()
     while (!signal.aborted) {
+      // Give other connections (and timers, and this socket's reads) a turn every few ms.
+      if (Date.now() - slice >= 5) {
+        await yieldToEventLoop()
+        slice = Date.now()
+        if (signal.aborted) break
+      }
       while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !signal.aborted) {
         await new Promise<void>((resolve) => {
           this.drainWaiters.add(resolve)
@@ -284,6 +301,10 @@ export class Connection {
     this.peer.send(text)
   }
 }
+
+/** A macrotask turn: setImmediate where the runtime has it (Node, Bun), else a zero timer. */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => ((globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn: () => void) => setTimeout(fn, 0)))(resolve))
 
 const NO_CHAIN: Promise<ChainResult> = Promise.resolve({ ok: true, defines: {} })
 

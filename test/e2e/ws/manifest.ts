@@ -18,4 +18,5 @@ export default [
   { protocol: 'ws', name: 'big', pattern: 's', paramsSchema: tuple([number]), import: async () => (await routes()).big },
   { protocol: 'ws', name: 'counted', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).counted },
   { protocol: 'ws', name: 'me', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).me },
+  { protocol: 'ws', name: 'waitForCancel', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).waitForCancel },
 ] satisfies ServerManifest

@@ -80,3 +80,21 @@ const authed = route.use(async (ctx) => {
 export const chainRuns = { count: 0 }
 
 export const me = authed.ws(async (ctx: WsContext & { user: string; chainRuns: number }) => ({ user: ctx.user, chainRuns: ctx.chainRuns }))
+
+// --- limits, backpressure, shutdown and fuzz tests ---
+/** Generators of `waitForCancel` running now, and how many finished (their `finally` ran). */
+export const held = { open: 0, finished: 0 }
+/** A subscription that yields `'ready'` once, then stays open until it is cancelled or the connection closes. */
+export const waitForCancel = route.ws(async function* (ctx: WsContext) {
+  held.open++
+  try {
+    yield 'ready'
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) return resolve()
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+  } finally {
+    held.open--
+    held.finished++
+  }
+})
