@@ -11,8 +11,9 @@ import { httpBenchmark } from './http.js'
 import type { Benchmark } from './lib/benchmark.js'
 import { readConfig } from './lib/config.js'
 import { killAllServers } from './lib/spawn-server.js'
+import { wsBenchmark } from './ws.js'
 
-const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, generatorBenchmark]
+const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, wsBenchmark, generatorBenchmark]
 
 // Whatever happens (error, Ctrl-C), no server process survives the run.
 process.on('exit', killAllServers)
