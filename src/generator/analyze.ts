@@ -153,7 +153,8 @@ export class RouteAnalyzer {
 
   /** The trailing context parameter: typed `WsContext` (or an intersection with it), or an untyped `ctx`. */
   private isContextParameter(symbol: ts.Symbol, parameter: ts.ParameterDeclaration | undefined, at: ts.Node): boolean {
-    const type = this.checker.getTypeOfSymbolAtLocation(symbol, at)
+    // `ctx?: WsContext` is `WsContext | undefined`: look through the undefined.
+    const type = this.checker.getNonNullableType(this.checker.getTypeOfSymbolAtLocation(symbol, at))
     const members = type.isIntersection() ? type.types : [type]
     if (members.some((member) => member.getSymbol()?.getName() === 'WsContext' || member.aliasSymbol?.getName() === 'WsContext')) return true
     return parameter !== undefined && parameter.type === undefined && CONTEXT_NAMES.has(symbol.getName())

@@ -32,7 +32,9 @@ export interface WebSocketOptions {
    * Decides whether to accept an upgrade, before the 101 response. Return nothing (or `true`) to
    * accept; return `false` (403), a `Response`, or throw an HTTP error (`UnauthorizedError`) to refuse.
    */
-  authorize?: (request: Request) => Promisable<void | boolean | Response>
+  authorize?: (request: Request, info: { ip: string }) => Promisable<void | boolean | Response>
+  /** Called with unexpected errors thrown by `authorize`, which refuse the upgrade with 500. @default console.error */
+  onError?: (error: unknown, request: Request) => void
   /** Seconds between protocol pings to each client. @default 30 */
   pingInterval?: number
   /** Seconds to wait for the pong before terminating a client that does not answer. @default 10 */
@@ -54,6 +56,7 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     compression = false,
     allowedOrigins,
     authorize,
+    onError = (error: unknown) => console.error('[wirerpc] unexpected error in authorize:', error),
     pingInterval = 30,
     pongTimeout = 10,
   } = options
@@ -89,7 +92,7 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     }, handshakeTimeout * 1000)
     try {
       const request = new Request(url, { headers: toHeaders(req) })
-      const verdict = await authorizeUpgrade(authorize, request)
+      const verdict = await authorizeUpgrade(authorize, request, req.socket.remoteAddress ?? '', onError)
       if (verdict) return await refuseWith(socket, verdict)
       if (socket.destroyed) return
       if (closing) return await refuse(socket, 503, 'The server is shutting down; connect again later.')
@@ -135,8 +138,21 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 
 // --- peer ---
 function peerOf(ws: WebSocket): WsPeer {
+  const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & { cork(): void; uncork(): void } })._socket
+  let corked = false
   return {
-    send: (text) => ws.send(text),
+    send(text) {
+      // Frames sent in one tick leave in one write (writev) instead of one syscall each.
+      if (socket && !corked) {
+        corked = true
+        socket.cork()
+        process.nextTick(() => {
+          corked = false
+          socket.uncork()
+        })
+      }
+      ws.send(text)
+    },
     close: (code, reason) => ws.close(code, reason),
     get bufferedAmount() {
       return ws.bufferedAmount
@@ -144,7 +160,6 @@ function peerOf(ws: WebSocket): WsPeer {
     onDrain(listener) {
       // ws has no drain event of its own: use the TCP socket's, with a timer in case bytes queued
       // inside ws (not the socket) keep bufferedAmount up after the socket drained.
-      const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter })._socket
       let done = false
       const once = () => {
         if (done) return
@@ -178,16 +193,22 @@ function toHeaders(req: IncomingMessage): Headers {
 }
 
 /** Runs `authorize`; returns the refusal (a Response) or undefined to accept. */
-async function authorizeUpgrade(authorize: WebSocketOptions['authorize'], request: Request): Promise<Response | undefined> {
+async function authorizeUpgrade(
+  authorize: WebSocketOptions['authorize'],
+  request: Request,
+  ip: string,
+  onError: (error: unknown, request: Request) => void,
+): Promise<Response | undefined> {
   if (!authorize) return undefined
   try {
-    const verdict = await authorize(request)
+    const verdict = await authorize(request, { ip })
     if (verdict instanceof Response) return verdict
     if (verdict === false) return Response.json({ message: 'Forbidden: the server refused this WebSocket connection.' }, { status: 403 })
     return undefined
   } catch (error) {
     if (error instanceof Response) return error
     if (HttpError.is(error)) return error.res ?? Response.json(error.data === undefined ? { message: error.message } : { message: error.message, data: error.data }, { status: error.status, headers: error.headers })
+    onError(error, request)
     return Response.json({ message: 'Internal Server Error' }, { status: 500 })
   }
 }

@@ -34,7 +34,6 @@ export const WsCloseCode = {
   Normal: 1000,
   GoingAway: 1001,
   MessageTooBig: 1009,
-  InternalError: 1011,
 } as const
 
 export type RequestId = string | number

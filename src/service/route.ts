@@ -37,7 +37,7 @@ export interface HttpRouteDefinition<
 
 /**
  * The context a WebSocket handler receives as its last argument (annotate it as `ctx: WsContext`,
- * or `ctx: WsContext & …` behind middleware). The runtime arrives with the WebSocket server.
+ * or `ctx: WsContext & …` behind middleware).
  */
 export interface WsContext {
   /** Connection id, unique within the server process. */
@@ -52,7 +52,7 @@ export interface WsContext {
   defer(fn: () => void | Promise<void>): void
 }
 
-/** A WebSocket route as a route module exports it (its runtime arrives with the WebSocket server). */
+/** A WebSocket route as a route module exports it. */
 export interface WsRouteDefinition<THandler extends (...args: any[]) => unknown = (...args: any[]) => unknown> {
   readonly protocol: 'ws'
   readonly handler: THandler

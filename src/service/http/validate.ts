@@ -7,7 +7,7 @@
 import type { ErrorBody } from '../../protocol/http.js'
 import type { Schema } from '../../protocol/manifest.js'
 import { HttpError } from '../errors.js'
-import { compileCheck, escapePointer } from '../schema/check.js'
+import { compileCheck, escapePointer, findPollutingKey } from '../schema/check.js'
 
 export type DataSource = 'path' | 'query' | 'body'
 
@@ -37,20 +37,12 @@ export function badRequest(body: ErrorBody): HttpError {
 
 
 
-/**
- * Rejects keys that could pollute prototypes when the data is later merged into another object:
- * `__proto__` anywhere, and `prototype` under `constructor`.
- */
-export function assertNoPollutingKeys(value: unknown, source: DataSource, path = ''): void {
-  if (typeof value !== 'object' || value === null) return
-  for (const key of Object.keys(value)) {
-    const child = (value as Record<string, unknown>)[key]
-    const childPath = `${path}/${escapePointer(key)}`
-    if (key === '__proto__' || (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))) {
-      throw badRequest({ message: `Forbidden key at ${childPath}: "${key}" could pollute object prototypes; rename it.`, path: childPath, in: source })
-    }
-    assertNoPollutingKeys(child, source, childPath)
-  }
+/** Rejects keys that could pollute prototypes (see `findPollutingKey`) with a 400. */
+export function assertNoPollutingKeys(value: unknown, source: DataSource): void {
+  const path = findPollutingKey(value)
+  if (!path) return
+  const key = path.slice(path.lastIndexOf('/') + 1)
+  throw badRequest({ message: `Forbidden key at ${path}: "${key}" could pollute object prototypes; rename it.`, path, in: source })
 }
 
 /** Checks the raw keys of a query string (the parser drops `__proto__` silently, so look before). */

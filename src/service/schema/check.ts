@@ -93,3 +93,19 @@ function safeStringify(value: unknown): string | undefined {
     return undefined
   }
 }
+
+/**
+ * The JSON pointer of the first key that could pollute prototypes when the value is merged into
+ * another object: `__proto__` anywhere, and `prototype` under `constructor`. `undefined` if none.
+ */
+export function findPollutingKey(value: unknown, path = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key]
+    const childPath = `${path}/${escapePointer(key)}`
+    if (key === '__proto__' || (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))) return childPath
+    const found = findPollutingKey(child, childPath)
+    if (found) return found
+  }
+  return undefined
+}

@@ -10,13 +10,16 @@
 import { WsErrorCode, WsCloseCode, WsMethod, type ErrorObject, type RequestId, type ResponseMessage } from '../../protocol/ws.js'
 import { createContext } from '../context.js'
 import { runMiddleware, type Middleware } from '../middleware.js'
+import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
 
 interface CallState {
   readonly id: RequestId | undefined
-  readonly controller: AbortController
+  /** Created only when the handler reads `ctx.signal`: most calls never do. */
+  controller?: AbortController
+  aborted: boolean
   readonly subscription: boolean
   answered: boolean
   iterator?: AsyncIterator<unknown>
@@ -116,8 +119,11 @@ export class Connection {
     if (id !== undefined) {
       const refused = this.refuse(id, subscription)
       if (refused) return refused
+    } else if (this.running.size - this.subscriptions >= this.options.maxInFlight) {
+      // Notifications count against maxInFlight too; one over it cannot be answered, so it is dropped.
+      return undefined
     }
-    const call: CallState = { id, controller: new AbortController(), subscription, answered: false, defers: [] }
+    const call: CallState = { id, aborted: false, subscription, answered: false, defers: [] }
     this.running.add(call)
     if (id !== undefined) this.calls.set(id, call)
     if (subscription) this.subscriptions++
@@ -162,6 +168,10 @@ export class Connection {
       const definition = await route.load()
       const chain = await this.chain(definition.middleware)
       if (!chain.ok) return failure(id, chain.error)
+      const polluting = findPollutingKey(params)
+      if (polluting) {
+        return failure(id, { code: WsErrorCode.InvalidParams, message: `Invalid params: forbidden key at ${polluting}; it could pollute object prototypes, rename it.`, data: { path: polluting } })
+      }
       const checked = route.check ? route.check(params, false) : { ok: true as const, value: params }
       if (!checked.ok) {
         const { path, problem, value } = checked.invalid
@@ -175,13 +185,13 @@ export class Connection {
       return failure(id, toErrorObject(error, this.options, this.upgrade.request))
     }
     // Cancelled (or the connection closed) while the route loaded or its middleware ran.
-    if (call.controller.signal.aborted) return undefined
+    if (call.aborted) return undefined
     try {
       const result = await Reflect.apply(handler, ctx, args)
       if (!call.subscription) return { jsonrpc: '2.0', id, result: result ?? null }
       return await this.stream(call, result)
     } catch (error) {
-      return call.controller.signal.aborted ? undefined : failure(id, toErrorObject(error, this.options, this.upgrade.request))
+      return call.aborted ? undefined : failure(id, toErrorObject(error, this.options, this.upgrade.request))
     }
   }
 
@@ -202,16 +212,15 @@ export class Connection {
     }
     const iterator = result as AsyncIterator<unknown>
     call.iterator = iterator
-    const { signal } = call.controller
     let slice = Date.now()
-    while (!signal.aborted) {
+    while (!call.aborted) {
       // Give other connections (and timers, and this socket's reads) a turn every few ms.
       if (Date.now() - slice >= 5) {
         await yieldToEventLoop()
         slice = Date.now()
-        if (signal.aborted) break
+        if (call.aborted) break
       }
-      while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !signal.aborted) {
+      while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !call.aborted) {
         await new Promise<void>((resolve) => {
           this.drainWaiters.add(resolve)
           this.peer.onDrain(() => {
@@ -220,9 +229,9 @@ export class Connection {
           })
         })
       }
-      if (signal.aborted) break
+      if (call.aborted) break
       const step = await iterator.next()
-      if (signal.aborted) break
+      if (call.aborted) break
       if (step.done) return { jsonrpc: '2.0', id, result: step.value ?? null }
       this.send({ jsonrpc: '2.0', method: WsMethod.Next, params: { id, value: step.value } })
     }
@@ -235,7 +244,11 @@ export class Connection {
       id: this.id,
       ip: this.upgrade.ip,
       headers: this.upgrade.request.headers,
-      signal: call.controller.signal,
+      get signal() {
+        call.controller ??= new AbortController()
+        if (call.aborted) call.controller.abort()
+        return call.controller.signal
+      },
       defer: (fn: () => void | Promise<void>) => void call.defers.push(fn),
     }
   }
@@ -283,22 +296,30 @@ export class Connection {
   }
 
   private stop(call: CallState): void {
-    call.controller.abort()
+    call.aborted = true
+    call.controller?.abort()
     // return() runs the generator's finally blocks (after a pending next() settles).
     call.iterator?.return?.().catch((error: unknown) => this.options.onError(error, this.upgrade.request))
   }
 
   private send(message: unknown): void {
     if (this.isClosed) return
-    let text: string
+    const text = Array.isArray(message) ? `[${message.map((item) => this.serialize(item)).join(',')}]` : this.serialize(message)
+    if (text) this.peer.send(text)
+  }
+
+  /** JSON of one message; a response whose result cannot be serialised becomes a -32603 error. */
+  private serialize(message: unknown): string {
     try {
-      text = JSON.stringify(message)
+      return JSON.stringify(message)
     } catch (error) {
       const id = (message as { id?: RequestId }).id
-      if (id === undefined) return this.options.onError(error, this.upgrade.request)
-      text = JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${(error as Error).message}).` }))
+      if (id === undefined) {
+        this.options.onError(error, this.upgrade.request)
+        return ''
+      }
+      return JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${(error as Error).message}).` }))
     }
-    this.peer.send(text)
   }
 }
 

@@ -19,4 +19,5 @@ export default [
   { protocol: 'ws', name: 'counted', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).counted },
   { protocol: 'ws', name: 'me', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).me },
   { protocol: 'ws', name: 'waitForCancel', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).waitForCancel },
+  { protocol: 'ws', name: 'unserializable', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).unserializable },
 ] satisfies ServerManifest

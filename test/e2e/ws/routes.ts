@@ -98,3 +98,5 @@ export const waitForCancel = route.ws(async function* (ctx: WsContext) {
     held.finished++
   }
 })
+
+export const unserializable = route.ws(async () => ({ big: BigInt(1) }))
