@@ -49,3 +49,31 @@ describe('hardening', () => {
     await client.close()
   })
 })
+
+describe('resources', () => {
+  it('leaves no timer or socket behind when connections with calls in flight close', async () => {
+    const separate = await serve(manifest, { port: 0, onError: () => {} })
+    const target = `${separate.url.replace('http', 'ws')}ws`
+    const count = () => {
+      const active = process.getActiveResourcesInfo()
+      return { timers: active.filter((kind) => kind === 'Timeout').length, sockets: active.filter((kind) => kind.includes('TCP')).length }
+    }
+    // Warm up once so that lazily created resources exist in the baseline.
+    const warm = await connect(target)
+    await warm.call('getUserData', ['w'])
+    await warm.close()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const baseline = count()
+    const before = state.finallyRan
+    for (let round = 0; round < 20; round++) {
+      const client = await connect(target)
+      client.send({ jsonrpc: '2.0', id: 's', method: 'subscribeToUpdates', params: ['t'] })
+      client.send({ jsonrpc: '2.0', id: 'r', method: 'slow', params: [5_000] })
+      await client.waitFor((message) => message.method === '$/next')
+      await client.close()
+    }
+    await expect.poll(() => state.finallyRan, { timeout: 3000 }).toBe(before + 20)
+    await expect.poll(count, { timeout: 3000 }).toEqual(baseline)
+    await separate.close()
+  })
+})
