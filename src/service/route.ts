@@ -59,24 +59,51 @@ export interface WsRouteDefinition<THandler extends (...args: any[]) => unknown 
   readonly middleware: readonly Middleware<any, any>[]
 }
 
-type HandlerFor<TPath extends string, TCtx, TData, TParam, TResult> = CountParams<TPath> extends 0
-  ? (this: HttpRouteDefinition<TPath>, data: TData, ctx: TCtx) => TResult
-  : CountParams<TPath> extends 1
-    ? (this: HttpRouteDefinition<TPath>, param: TParam, data: TData, ctx: TCtx) => TResult
-    : (this: HttpRouteDefinition<TPath>, params: TParam, data: TData, ctx: TCtx) => TResult
+// The handler shapes, one per path-parameter count. Plain generic signatures (no conditional
+// types inside the generic call) keep TypeScript's inference cheap: the generator checks every
+// route of a project on each run.
+type FixedHandler<TPath extends string, TCtx, TData, TResult> = (this: HttpRouteDefinition<TPath>, data: TData, ctx: TCtx) => TResult
+type SingleHandler<TPath extends string, TCtx, TParam, TData, TResult> = (this: HttpRouteDefinition<TPath>, param: TParam, data: TData, ctx: TCtx) => TResult
+type MultiHandler<TPath extends string, TCtx, TParams, TData, TResult> = (this: HttpRouteDefinition<TPath>, params: TParams, data: TData, ctx: TCtx) => TResult
 
-type MethodDefiner<TPath extends string, TMethod extends HttpMethod, TCtx> = <
-  TData = any,
-  TParam extends CountParams<TPath> extends 1 ? PathParam : readonly PathParam[] = CountParams<TPath> extends 1 ? string : string[],
-  TResult = unknown,
->(
-  handler: HandlerFor<TPath, TCtx, TData, TParam, TResult>,
-) => HttpRouteDefinition<TPath, TMethod, HandlerFor<TPath, TCtx, TData, TParam, TResult>>
+interface FixedDefiner<TPath extends string, TMethod extends HttpMethod, TCtx> {
+  <TData = any, TResult = unknown>(handler: FixedHandler<TPath, TCtx, TData, TResult>): HttpRouteDefinition<TPath, TMethod, FixedHandler<TPath, TCtx, TData, TResult>>
+}
+interface SingleDefiner<TPath extends string, TMethod extends HttpMethod, TCtx> {
+  <TParam extends PathParam = string, TData = any, TResult = unknown>(
+    handler: SingleHandler<TPath, TCtx, TParam, TData, TResult>,
+  ): HttpRouteDefinition<TPath, TMethod, SingleHandler<TPath, TCtx, TParam, TData, TResult>>
+}
+interface MultiDefiner<TPath extends string, TMethod extends HttpMethod, TCtx> {
+  <TParams extends readonly PathParam[] = string[], TData = any, TResult = unknown>(
+    handler: MultiHandler<TPath, TCtx, TParams, TData, TResult>,
+  ): HttpRouteDefinition<TPath, TMethod, MultiHandler<TPath, TCtx, TParams, TData, TResult>>
+}
+
+type Definer<TPath extends string, TMethod extends HttpMethod, TCtx, N> = N extends 0
+  ? FixedDefiner<TPath, TMethod, TCtx>
+  : N extends 1
+    ? SingleDefiner<TPath, TMethod, TCtx>
+    : MultiDefiner<TPath, TMethod, TCtx>
+
+/** One definer per HTTP method, lower- or upper-case; `N` is the path's parameter count (0, 1, 2+). */
+interface Definers<TPath extends string, TCtx, N> {
+  get: Definer<TPath, 'GET', TCtx, N>
+  post: Definer<TPath, 'POST', TCtx, N>
+  put: Definer<TPath, 'PUT', TCtx, N>
+  patch: Definer<TPath, 'PATCH', TCtx, N>
+  delete: Definer<TPath, 'DELETE', TCtx, N>
+  head: Definer<TPath, 'HEAD', TCtx, N>
+  GET: Definer<TPath, 'GET', TCtx, N>
+  POST: Definer<TPath, 'POST', TCtx, N>
+  PUT: Definer<TPath, 'PUT', TCtx, N>
+  PATCH: Definer<TPath, 'PATCH', TCtx, N>
+  DELETE: Definer<TPath, 'DELETE', TCtx, N>
+  HEAD: Definer<TPath, 'HEAD', TCtx, N>
+}
 
 /** What `route(path)` returns: one definer per HTTP method, lower- or upper-case. */
-export type RouteBuilder<TPath extends string, TCtx> = {
-  [M in HttpMethod as Lowercase<M> | M]: MethodDefiner<TPath, M, TCtx>
-}
+export type RouteBuilder<TPath extends string, TCtx> = Definers<TPath, TCtx, CountParams<TPath>>
 
 /** `route` itself, and what `route.use(…)` returns: a factory of routes sharing middleware. */
 export interface RouteFactory<TContext extends object = {}> {
@@ -120,7 +147,7 @@ function createFactory(middleware: readonly Middleware<any, any>[]): RouteFactor
     if (typeof handler !== 'function') throw new TypeError('route.ws(handler): the handler must be a function.')
     return Object.freeze({ protocol: 'ws', handler, middleware })
   }
-  return factory as RouteFactory<any>
+  return factory as unknown as RouteFactory<any>
 }
 
 /** Starts a route definition: `export const getPost = route('/posts/:id').get(async (id) => …)`. */
