@@ -65,6 +65,13 @@ describe('validation', () => {
     expect((await response.json()).message).toMatch(/send "content-type: application\/json"/)
   })
 
+  it('answers 415 for a JSON body sent without a content type, which browsers send cross-site without a preflight', async () => {
+    const response = await api('posts', { method: 'POST', body: new TextEncoder().encode('{"title":"x"}') })
+    expect(response.headers.get('content-type')).toBe('application/json')
+    expect(response.status).toBe(415)
+    expect((await response.json()).message).toBe('Missing content type: this route takes a JSON body; send "content-type: application/json".')
+  })
+
   it('answers 400 for malformed percent-encoding in the path', async () => {
     const response = await api('files/%E0%A4%A')
     expect(response.status).toBe(400)

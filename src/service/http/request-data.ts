@@ -28,14 +28,22 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i
 /**
  * Reads the body of a POST/PUT/PATCH request. `json` bodies are parsed (an empty body reads as
  * `{}`); `raw` bodies arrive as `FormData` or `Blob`. Throws 413 past `maxBodySize` bytes, 415 for a
- * non-JSON content type on a JSON route, 400 for malformed JSON.
+ * missing or non-JSON content type on a non-empty JSON body, 400 for malformed JSON.
  */
 export async function readBody(request: Request, format: BodyFormat, maxBodySize: number): Promise<unknown> {
   const type = request.headers.get('content-type') ?? ''
   if (format === 'json' && type !== '' && !JSON_TYPE.test(type)) {
     throw new HttpError(415, `Unsupported content type "${type}": this route takes a JSON body; send "content-type: application/json".`)
   }
-  if (format === 'json') return parseJsonBody(await readText(request, maxBodySize))
+  if (format === 'json') {
+    const text = await readText(request, maxBodySize)
+    // A body with no content type is refused: browsers send such bodies cross-site without a
+    // preflight (an untyped Blob), while a JSON content type always triggers one.
+    if (type === '' && text.trim() !== '') {
+      throw new HttpError(415, 'Missing content type: this route takes a JSON body; send "content-type: application/json".')
+    }
+    return parseJsonBody(text)
+  }
   const bytes = await readBytes(request, maxBodySize)
   if (!FORM_TYPES.test(type)) return new Blob([bytes], { type })
   try {
