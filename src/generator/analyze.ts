@@ -140,7 +140,11 @@ export class RouteAnalyzer {
     if (last && this.isContextParameter(last.symbol, last.declaration, declaration)) parameters.pop()
     const params = parameters.map(({ symbol, declaration: parameter }): WsParam => {
       const rest = parameter?.dotDotDotToken !== undefined
-      let paramType = this.checker.getTypeOfSymbolAtLocation(symbol, declaration)
+      // `(b = 10)` inside route.ws is typed `any` by the loose handler signature: its default says more.
+      let paramType =
+        parameter?.initializer && !parameter.type
+          ? this.checker.getBaseTypeOfLiteralType(this.checker.getTypeAtLocation(parameter.initializer))
+          : this.checker.getTypeOfSymbolAtLocation(symbol, declaration)
       if (rest) paramType = this.checker.getIndexTypeOfType(paramType, this.ts.IndexKind.Number) ?? paramType
       const optional = parameter !== undefined && (parameter.questionToken !== undefined || parameter.initializer !== undefined)
       return { name: symbol.getName(), node: this.walk(paramType, `parameter "${symbol.getName()}"`, parameter ?? declaration), optional, rest }
