@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { debugByDefault } from '../debug.js'
 import type { ServerHttpRoute, ServerManifest } from '../../protocol/manifest.js'
 import { QUERY_METHODS } from '../../protocol/manifest.js'
 import { FastResponse } from 'srvx'
@@ -53,7 +54,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
   const prefix = normalizePrefix(options.prefix ?? '/')
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE
   const errors: ErrorOptions = {
-    debug: options.debug ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['NODE_ENV'] !== 'production',
+    debug: options.debug ?? debugByDefault(),
     onError: options.onError ?? ((error) => console.error('[wirerpc] unexpected error in a route:', error)),
   }
   const cors = options.cors && createCors(options.cors)

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { debugByDefault } from '../debug.js'
 import type { ServerManifest, ServerWsRoute } from '../../protocol/manifest.js'
 import type { ErrorObject } from '../../protocol/ws.js'
 import { WsErrorCode } from '../../protocol/ws.js'
@@ -83,7 +84,7 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     maxDepth: options.maxDepth ?? 64,
     maxBatchSize: options.maxBatchSize ?? 50,
     highWaterMark: options.highWaterMark ?? 1024 * 1024,
-    debug: options.debug ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['NODE_ENV'] !== 'production',
+    debug: options.debug ?? debugByDefault(),
     onError: options.onError ?? ((error) => console.error('[wirerpc] unexpected error in a WebSocket route:', error)),
   }
   // A Map, so that a method named "constructor" or "__proto__" finds nothing.
