@@ -10,7 +10,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
 import type { Promisable } from '../service/context.js'
-import { HttpError } from '../service/errors.js'
+import { errorToResponse } from '../service/http/respond.js'
 import type { WsEngine, WsPeer } from '../service/ws/engine.js'
 
 export interface WebSocketOptions {
@@ -206,10 +206,9 @@ async function authorizeUpgrade(
     if (verdict === false) return Response.json({ message: 'Forbidden: the server refused this WebSocket connection.' }, { status: 403 })
     return undefined
   } catch (error) {
-    if (error instanceof Response) return error
-    if (HttpError.is(error)) return error.res ?? Response.json(error.data === undefined ? { message: error.message } : { message: error.message, data: error.data }, { status: error.status, headers: error.headers })
-    onError(error, request)
-    return Response.json({ message: 'Internal Server Error' }, { status: 500 })
+    // The HTTP layer's mapping: a Response as is, an HTTP error with its status, anything else 500
+    // (reported, no details to the client).
+    return errorToResponse(error, { debug: false, onError }, request)
   }
 }
 

@@ -127,6 +127,13 @@ describe('thrown errors', () => {
     expect(await response.json()).toEqual({ message: 'Too Many Requests' })
   })
 
+  it('adds the error headers to a response given as `res`, even one with immutable headers', async () => {
+    const response = await api('fail/immutable-res', { redirect: 'manual' })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('http://127.0.0.1/login')
+    expect(response.headers.get('x-reason')).toBe('login')
+  })
+
   it('sends a thrown JSONResponse as is', async () => {
     const response = await api('fail/json-response')
     expect(response.status).toBe(418)

@@ -17,7 +17,7 @@ import { runMiddleware } from '../middleware.js'
 import type { HttpRouteDefinition } from '../route.js'
 import { createCors, type CorsOptions } from './cors.js'
 import { readBody, readQuery } from './request-data.js'
-import { errorToResponse, resultToResponse, type ErrorOptions } from './respond.js'
+import { errorToResponse, resultToResponse, withHeaders, type ErrorOptions } from './respond.js'
 import { createRouterFor } from './router.js'
 import { badRequest, compileValidator, type DataValidator } from './validate.js'
 
@@ -193,18 +193,3 @@ function corsHeaders(cors: ReturnType<typeof createCors>, request: Request): Hea
   cors.apply(request, headers)
   return headers
 }
-
-/** Adds `headers` to `response`, copying it first when its headers are immutable. */
-function withHeaders(response: Response, headers: Headers): Response {
-  let target = response
-  headers.forEach((value, name) => {
-    try {
-      target.headers.set(name, value)
-    } catch {
-      target = new Response(target.body, target)
-      target.headers.set(name, value)
-    }
-  })
-  return target
-}
-

@@ -29,9 +29,8 @@ export async function resultToResponse(result: unknown, status: number, errors: 
 export function errorToResponse(error: unknown, errors: ErrorOptions, request: Request): Response {
   if (error instanceof Response) return error
   if (HttpError.is(error)) {
-    const response = error.res ?? FastResponse.json(httpErrorBody(error), { status: error.status })
-    error.headers.forEach((value, name) => response.headers.set(name, value))
-    return response
+    // A `res` the handler built may have immutable headers (from fetch, Response.redirect…).
+    return withHeaders(error.res ?? FastResponse.json(httpErrorBody(error), { status: error.status }), error.headers)
   }
   errors.onError(error, request)
   if (!errors.debug) return new FastResponse(null, { status: 500 })
@@ -96,4 +95,18 @@ function streamErrorRecord(error: unknown, errors: ErrorOptions, request: Reques
   errors.onError(error, request)
   const body = errors.debug ? unexpectedErrorBody(error) : { message: 'Internal Server Error' }
   return { $error: { ...body, status: 500 } }
+}
+
+/** Adds `headers` to `response`, copying it first when its headers are immutable. */
+export function withHeaders(response: Response, headers: Headers): Response {
+  let target = response
+  headers.forEach((value, name) => {
+    try {
+      target.headers.set(name, value)
+    } catch {
+      target = new Response(target.body, target)
+      target.headers.set(name, value)
+    }
+  })
+  return target
 }

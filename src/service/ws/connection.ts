@@ -73,7 +73,7 @@ export class Connection {
     this.shuttingDown = true
     for (const call of this.running) if (call.subscription) this.end(call, shuttingDownError())
     // Subscriptions are answered already; wait for the requests only.
-    if (this.requestsInFlight() > 0) {
+    if (this.requests > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
         this.idle = () => {
@@ -99,7 +99,7 @@ export class Connection {
 
   /** During shutdown: wakes it once no request is in flight, after their answers were sent. */
   private checkIdle(): void {
-    if (this.requestsInFlight() === 0) this.idle?.()
+    if (this.requests === 0) this.idle?.()
   }
 
   /** Handles one message; resolves with its response (which a batch collects), if any. */
@@ -142,10 +142,6 @@ export class Connection {
     }
   }
 
-  private requestsInFlight(): number {
-    return this.requests
-  }
-
   private refuse(id: RequestId, subscription: boolean): ResponseMessage | undefined {
     if (this.calls.has(id)) return failure(id, { code: WsErrorCode.InvalidRequest, message: `Invalid request: id ${JSON.stringify(id)} is already in flight; use a new id.` })
     if (this.shuttingDown) return failure(id, shuttingDownError())
@@ -153,7 +149,7 @@ export class Connection {
     if (subscription && this.subscriptions >= maxSubscriptions) {
       return failure(id, { code: 429, message: `Too many subscriptions: ${maxSubscriptions} are open on this connection (maxSubscriptions); cancel one first.` })
     }
-    if (!subscription && this.requestsInFlight() >= maxInFlight) {
+    if (!subscription && this.requests >= maxInFlight) {
       return failure(id, { code: 429, message: `Too many requests in flight: ${maxInFlight} on this connection (maxInFlight); wait for answers before sending more.` })
     }
     return undefined
