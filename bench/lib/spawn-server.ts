@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly pid: number | undefined
   /** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<void>
+  /** SIGKILL at once: the process gets no chance to close anything (fault tests). */
+  kill(): Promise<void>
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -24,12 +26,16 @@ export function killAllServers(): void {
   running.clear()
 }
 
-export async function spawnServer(name: string, script: URL, startTimeoutMs = 30_000): Promise<ServerProcess> {
+/**
+ * Starts `script`, which must print `listening <url>` once ready. `env` adds to the environment
+ * (the fault tests pass `PORT` to restart a server on the port it had).
+ */
+export async function spawnServer(name: string, script: URL, startTimeoutMs = 30_000, env: Record<string, string> = {}): Promise<ServerProcess> {
   // `--import tsx` runs the TypeScript sources as they are, like `npm run bench` itself.
   // stdin stays a pipe: the server exits when it closes, so a crashed parent leaves no orphan.
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   running.add(child)
@@ -53,7 +59,12 @@ export async function spawnServer(name: string, script: URL, startTimeoutMs = 30
         resolve(match[1]!)
       })
     })
-    return { name, url, pid: child.pid, stop }
+    const kill = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
+    }
+    return { name, url, pid: child.pid, stop, kill }
   } catch (error) {
     await stop(1_000)
     throw error

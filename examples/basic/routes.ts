@@ -1,5 +1,5 @@
 // A small blog API: the route module as a user writes it.
-import { NotFoundError, paginate, route, UnauthorizedError } from 'wirerpc/service'
+import { NotFoundError, paginate, route, UnauthorizedError, type WsContext } from 'wirerpc/service'
 import type { t } from 'wirerpc/service'
 
 export interface Post {
@@ -47,4 +47,27 @@ export const createPost = authed('/posts').post(async ({ title, body }: { title:
   posts.push(post)
   ctx.response.status = 201
   return { ...post, author: ctx.user }
+})
+
+// --- WebSocket routes: one shared connection at /api/ws ---
+
+export interface UserData {
+  id: string
+  name: string
+}
+
+/** Records an analytics event (a notification: nothing comes back). */
+export const logEvent = route.ws(async (event: string, data: { userId: number }) => {
+  console.log(`event ${event} from user ${data.userId}`)
+})
+
+/** One user (a request). */
+export const getUserData = route.ws(async (userId: string): Promise<UserData> => ({ id: userId, name: `User ${userId}` }))
+
+/** A live feed of a topic: one update a second, forever (a subscription). */
+export const subscribeToUpdates = route.ws(async function* (topic: string, ctx: WsContext) {
+  for (let seq = 1; !ctx.signal.aborted; seq++) {
+    yield { topic, seq, timestamp: Date.now() }
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
 })

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ClientHttpRoute, ClientManifest, ClientRouteInfo } from '../protocol/manifest.js'
+import type { ClientHttpRoute, ClientManifest, ClientRouteInfo, ClientWsRoute } from '../protocol/manifest.js'
 import { encodeCall } from './http/encode-call.js'
 import { readJsonResult } from './http/json-result.js'
 import { send, type HttpCall } from './http/request.js'
@@ -11,6 +11,8 @@ import { openResponseStream } from './http/response-stream.js'
 import { resolvePrefixUrl } from './http/url.js'
 import { EMPTY_OPTIONS, mergeOptions, type ClientOptions, type ErrorMode, type MergedOptions, type RequestOptions } from './options.js'
 import type { Client } from './types.js'
+import { createWsRouteFunction } from './ws/calls.js'
+import { attachSlot, ConnectionSlot } from './ws/handle.js'
 
 /** Names a route cannot have, because the client itself uses them. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['extend'])
@@ -33,20 +35,28 @@ export function defineClient<TRoutes extends ClientManifest, TErrorMode extends 
   routes: TRoutes,
   options: ClientOptions<TErrorMode> = {},
 ): Client<TRoutes, TErrorMode> {
-  return createClient(routes, mergeOptions(EMPTY_OPTIONS, options)) as Client<TRoutes, TErrorMode>
+  const merged = mergeOptions(EMPTY_OPTIONS, options)
+  return createClient(routes, merged, new ConnectionSlot(merged)) as Client<TRoutes, TErrorMode>
 }
 
-function createClient(routes: ClientManifest, options: MergedOptions): Record<string, unknown> {
+function createClient(routes: ClientManifest, options: MergedOptions, slot: ConnectionSlot): Record<string, unknown> {
   const client: Record<string, unknown> = {}
+  attachSlot(client, slot)
   for (const name of Object.keys(routes)) {
     const route: unknown = routes[name]
     if (!isRoute(route)) continue
     if (RESERVED_NAMES.has(name)) {
       throw new TypeError(`Route "${name}" clashes with the client's own \`${name}()\` method: rename the route.`)
     }
-    client[name] = route.protocol === 'ws' ? wsNotImplemented(name) : createRouteFunction(name, checkHttpRoute(name, route), options)
+    client[name] =
+      route.protocol === 'ws'
+        ? createWsRouteFunction(checkWsRoute(name, route), options, () => slot.connection)
+        : createRouteFunction(name, checkHttpRoute(name, route), options)
   }
-  client['extend'] = (more: ClientOptions) => createClient(routes, mergeOptions(options, more))
+  client['extend'] = (more: ClientOptions) => {
+    const merged = mergeOptions(options, more)
+    return createClient(routes, merged, slot.derive(merged))
+  }
   return Object.freeze(client)
 }
 
@@ -74,16 +84,21 @@ function createRouteFunction(name: string, route: ClientHttpRoute, clientOptions
   return (...args: unknown[]) => run(args)
 }
 
-function wsNotImplemented(name: string) {
-  return () => {
-    throw new Error(`"${name}" is a WebSocket route, and this version of wirerpc/client does not implement the WebSocket transport yet.`)
-  }
-}
-
 function isRoute(value: unknown): value is ClientRouteInfo {
   if (typeof value !== 'object' || value === null) return false
   const protocol = (value as { protocol?: unknown }).protocol
   return protocol === 'http' || protocol === 'ws'
+}
+
+const PATTERNS: ReadonlySet<string> = new Set(['n', 'r', 's'])
+
+function checkWsRoute(name: string, route: ClientRouteInfo): ClientWsRoute {
+  const ws = route as ClientWsRoute
+  const valid = typeof ws.name === 'string' && PATTERNS.has(ws.pattern) && Number.isInteger(ws.arity) && ws.arity >= 0
+  if (!valid) {
+    throw new TypeError(`Route "${name}" is not a valid client manifest entry (name, pattern, arity): regenerate the client manifest.`)
+  }
+  return ws
 }
 
 function checkHttpRoute(name: string, route: ClientRouteInfo): ClientHttpRoute {

@@ -60,46 +60,113 @@ export class HTTPError extends Error {
   }
 }
 
-/** An attempt got no response headers within `timeout` seconds (and no retry was left). */
+/**
+ * An HTTP attempt got no response headers within `timeout` seconds (and no retry was left), or a
+ * WebSocket request got no answer within `timeout` seconds (the server was sent `$/cancel`).
+ */
 export class TimeoutError extends Error {
   readonly code = 'WIRERPC_ERR_TIMEOUT' as const
-  readonly request: Request
+  /** The HTTP request; `undefined` for a WebSocket call. */
+  readonly request: Request | undefined
+  /** The WebSocket route (method) called; `undefined` for an HTTP call. */
+  readonly method: string | undefined
   /** The timeout that expired, in seconds. */
   readonly timeout: number
 
-  constructor(request: Request, timeout: number) {
+  constructor(target: Request | WsTarget, timeout: number) {
     super(
-      `${request.method} ${request.url} timed out: no response within ${timeout} s. ` +
+      `${describeTarget(target)} timed out: no response within ${timeout} s. ` +
         'Raise the `timeout` option (seconds) if the route is slow, or check that the server is responding.',
     )
     this.name = 'TimeoutError'
-    this.request = request
+    this.request = target instanceof Request ? target : undefined
+    this.method = target instanceof Request ? undefined : target.method
     this.timeout = timeout
   }
 }
 
 /**
- * `fetch` itself failed: connection refused, DNS failure, connection reset, CORS refusal. The
- * underlying error is in `cause`.
+ * The call never got an answer because of the network: for HTTP, `fetch` itself failed (connection
+ * refused, DNS failure, reset, CORS refusal); for WebSocket calls, the connection could not be
+ * opened within the retry policy, or it closed before the answer came. The underlying error, when
+ * there is one, is in `cause`.
  */
 export class NetworkError extends Error {
   readonly code = 'WIRERPC_ERR_NETWORK' as const
-  readonly request: Request
+  /** The HTTP request; `undefined` for a WebSocket call. */
+  readonly request: Request | undefined
+  /** The WebSocket route (method) called; `undefined` for an HTTP call. */
+  readonly method: string | undefined
 
-  constructor(request: Request, cause: unknown) {
+  constructor(target: Request | WsTarget, cause: unknown, detail?: string) {
     const reason = describeCause(cause)
-    super(
-      `${request.method} ${request.url} failed before any response${reason ? ` (${reason})` : ''}. ` +
-        'Check that `prefixUrl` points at the server and that the server is running and reachable.',
-      { cause },
-    )
+    const advice =
+      detail ??
+      (target instanceof Request
+        ? 'Check that `prefixUrl` points at the server and that the server is running and reachable.'
+        : 'Check that `prefixUrl` points at the server (its WebSocket endpoint is `<prefixUrl>ws`) and that the server is running and reachable.')
+    super(`${describeTarget(target)} failed before any response${reason ? ` (${reason})` : ''}. ${advice}`, { cause })
     this.name = 'NetworkError'
-    this.request = request
+    this.request = target instanceof Request ? target : undefined
+    this.method = target instanceof Request ? undefined : target.method
   }
 }
 
+/**
+ * The server answered a WebSocket call with a JSON-RPC error: `code` is the JSON-RPC code
+ * (`-32602` invalid params, `-32800` cancelled, `-32001` server shutting down, …) or the HTTP
+ * status an `HttpError` thrown by the handler carried (401, 404, 409, 429, …); see
+ * docs/protocol.md, "Error codes".
+ */
+export class WsRequestError extends Error {
+  readonly code: number
+  /** The error's `data` as the server sent it (`{ path, value? }` for invalid params). */
+  readonly data: unknown
+  /** The WebSocket route (method) called. */
+  readonly method: string
+
+  constructor(method: string, error: { code: number; message: string; data?: unknown }) {
+    super(`WebSocket call "${method}" failed with code ${error.code}: ${error.message}`)
+    this.name = 'WsRequestError'
+    this.code = error.code
+    this.data = error.data
+    this.method = method
+  }
+}
+
+/**
+ * A subscription's consumer fell behind by more than `wsMaxBuffered` items: the client ended the
+ * subscription (sending `$/cancel`) instead of buffering without bound. Read faster, raise
+ * `wsMaxBuffered`, or do the slow work outside the `for await` loop.
+ */
+export class BufferOverflowError extends Error {
+  readonly code = 'WIRERPC_ERR_BUFFER_OVERFLOW' as const
+  readonly method: string
+  /** The limit that was reached, in items. */
+  readonly limit: number
+
+  constructor(method: string, limit: number) {
+    super(
+      `Subscription "${method}" was cancelled: its consumer fell ${limit} items behind (the \`wsMaxBuffered\` limit). ` +
+        'Consume items faster, move slow work out of the `for await` loop, or raise `wsMaxBuffered`.',
+    )
+    this.name = 'BufferOverflowError'
+    this.method = method
+    this.limit = limit
+  }
+}
+
+/** What a WebSocket error is about: the route called. */
+export interface WsTarget {
+  readonly method: string
+}
+
 /** The errors the client itself raises; `beforeError` hooks receive and return these. */
-export type ClientError = HTTPError | TimeoutError | NetworkError
+export type ClientError = HTTPError | TimeoutError | NetworkError | WsRequestError | BufferOverflowError
+
+function describeTarget(target: Request | WsTarget): string {
+  return target instanceof Request ? `${target.method} ${target.url}` : `WebSocket call "${target.method}"`
+}
 
 // fetch implementations wrap the useful part ("ECONNREFUSED 127.0.0.1:1") in `cause`.
 function describeCause(cause: unknown): string {

@@ -5,7 +5,12 @@
  * @module
  */
 export { defineClient } from './define-client.js'
-export { HTTPError, TimeoutError, NetworkError } from './errors.js'
+export { HTTPError, TimeoutError, NetworkError, WsRequestError, BufferOverflowError } from './errors.js'
+export { connectionOf } from './ws/handle.js'
+export type { WsConnection } from './ws/handle.js'
+export type { ConnectionState } from './ws/connection.js'
+export type { Subscription } from './ws/subscription.js'
+export type { WsClientOptions, WsCallOptions, WsRequestOptions, WsParams, WebSocketConstructor } from './ws/options.js'
 export type { ClientError } from './errors.js'
 export type {
   ClientOptions,

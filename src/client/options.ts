@@ -7,6 +7,7 @@
  * @module
  */
 import type { ClientError } from './errors.js'
+import { checkWsOptions, WS_DEFAULTS, type WsClientOptions } from './ws/options.js'
 
 type Promisable<T> = T | Promise<T>
 
@@ -115,8 +116,8 @@ export interface RequestOptions {
 }
 
 /** Options of `defineClient` and `client.extend`. */
-export interface ClientOptions<TErrorMode extends ErrorMode = ErrorMode> extends Omit<RequestOptions, 'signal'> {
-  /** How failed calls surface (streams always throw from their iterator). @default 'reject' */
+export interface ClientOptions<TErrorMode extends ErrorMode = ErrorMode> extends Omit<RequestOptions, 'signal'>, WsClientOptions {
+  /** How failed calls surface (streams and subscriptions always throw from their iterator). @default 'reject' */
   errorMode?: TErrorMode
 }
 
@@ -140,6 +141,7 @@ export interface MergedOptions {
   readonly hooks: Readonly<Required<Hooks>>
   readonly fetch: FetchFunction | undefined
   readonly errorMode: ErrorMode
+  readonly ws: Readonly<Required<Omit<WsClientOptions, 'wsParams' | 'WebSocket'>>> & Pick<WsClientOptions, 'wsParams' | 'WebSocket'>
 }
 
 export const EMPTY_OPTIONS: MergedOptions = Object.freeze({
@@ -151,6 +153,7 @@ export const EMPTY_OPTIONS: MergedOptions = Object.freeze({
   hooks: { beforeRequest: [], afterResponse: [], beforeError: [] },
   fetch: undefined,
   errorMode: 'reject',
+  ws: WS_DEFAULTS,
 })
 
 /** Layers `next` over `base`. Throws a `TypeError` naming the option when a value is invalid. */
@@ -169,6 +172,14 @@ export function mergeOptions(base: MergedOptions, next: ClientOptions & RequestO
     },
     fetch: next.fetch ?? base.fetch,
     errorMode: next.errorMode ?? base.errorMode,
+    ws: {
+      wsPingInterval: next.wsPingInterval ?? base.ws.wsPingInterval,
+      wsPongTimeout: next.wsPongTimeout ?? base.ws.wsPongTimeout,
+      wsIdleTimeout: next.wsIdleTimeout ?? base.ws.wsIdleTimeout,
+      wsMaxBuffered: next.wsMaxBuffered ?? base.ws.wsMaxBuffered,
+      wsParams: next.wsParams ?? base.ws.wsParams,
+      WebSocket: next.WebSocket ?? base.ws.WebSocket,
+    },
   }
 }
 
@@ -201,6 +212,7 @@ export async function resolveHeaders(layers: readonly HeadersOption[]): Promise<
 }
 
 function checkOptions(options: ClientOptions & RequestOptions): void {
+  checkWsOptions(options)
   const { timeout, retry, errorMode } = options
   if (timeout !== undefined && timeout !== false && !(typeof timeout === 'number' && timeout > 0)) {
     throw new TypeError(`Invalid \`timeout\` ${String(timeout)}: pass a positive number of seconds, or false for none.`)

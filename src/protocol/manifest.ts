@@ -99,6 +99,13 @@ export interface ClientWsRoute {
   readonly pattern: WsPattern
   /** The method name sent on the wire (the exported route name). */
   readonly name: string
+  /**
+   * How many positional parameters the route declares (a rest parameter excluded): the call's
+   * options argument, when given, comes right after them.
+   */
+  readonly arity: number
+  /** The route ends with a rest parameter: every argument is a parameter, and there are no options. */
+  readonly rest?: boolean
 }
 
 export type ClientRouteInfo = ClientHttpRoute | ClientWsRoute

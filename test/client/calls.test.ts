@@ -42,10 +42,6 @@ describe('call shapes', () => {
     await expect(client.getComment(5 as never)).rejects.toThrow(/getComment\(\): expected a plain object with "postId", "commentId"/)
     await expect(client.getComment({ postId: 1 } as never)).rejects.toThrow(/getComment\(\): Missing path parameter "commentId"/)
   })
-
-  test('throws a clear error when a WebSocket route is called', () => {
-    expect(() => client.subscribe('news')).toThrow(/"subscribe" is a WebSocket route.*not implement the WebSocket transport yet/)
-  })
 })
 
 describe('request data', () => {

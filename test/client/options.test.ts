@@ -200,7 +200,7 @@ describe('fetch and prefixUrl', () => {
 
 describe('errors', () => {
   test('exposes a stable code on every client error', async () => {
-    const codes: string[] = []
+    const codes: (string | number)[] = []
     const client = defineClient(api, {
       prefixUrl: server.url,
       retry: 0,

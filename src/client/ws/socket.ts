@@ -1,0 +1,63 @@
+/**
+ * Opening one WebSocket: which constructor, which URL, which headers. The connection manager
+ * (`connection.ts`) decides when.
+ *
+ * @module
+ */
+import { WS_PATH } from '../../protocol/ws.js'
+import { resolvePrefixUrl } from '../http/url.js'
+import { resolveHeaders, type MergedOptions } from '../options.js'
+import type { WebSocketConstructor } from './options.js'
+
+// Kept out of a string literal so that bundlers leave `ws` (Node-only) out of browser bundles.
+const WS_PACKAGE = 'ws'
+
+let nodeWebSocket: Promise<WebSocketConstructor> | undefined
+
+/** The configured constructor, else the global one, else `ws` (Node 20), imported once. */
+export function webSocketConstructor(options: MergedOptions): Promise<WebSocketConstructor> {
+  if (options.ws.WebSocket) return Promise.resolve(options.ws.WebSocket)
+  const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (native) return Promise.resolve(native)
+  nodeWebSocket ??= import(/* @vite-ignore */ WS_PACKAGE).then(
+    (module: { WebSocket: WebSocketConstructor }) => module.WebSocket,
+    (error: unknown) => {
+      nodeWebSocket = undefined
+      throw new Error('This runtime has no global `WebSocket` and the `ws` package could not be loaded: install `ws`, or pass the `WebSocket` option.', {
+        cause: error,
+      })
+    },
+  )
+  return nodeWebSocket
+}
+
+/** `<prefixUrl>ws` with the `ws(s):` scheme, plus the `wsParams` query. */
+export async function webSocketUrl(options: MergedOptions): Promise<string> {
+  const url = new URL(WS_PATH, resolvePrefixUrl(options.prefixUrl))
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  const { wsParams } = options.ws
+  const params = typeof wsParams === 'function' ? await wsParams() : wsParams
+  for (const [name, value] of Object.entries(params ?? {})) url.searchParams.set(name, value)
+  return url.href
+}
+
+/** Whether this is Node.js (whose WebSocket implementations accept headers) rather than a browser. */
+const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string'
+
+/**
+ * Creates the socket. Headers go with the upgrade in Node (`ws` and Node's own WebSocket both take
+ * `{ headers }`); browsers cannot send them, so there they are left out (cookies and `wsParams` are
+ * what browsers can send).
+ */
+export async function createSocket(options: MergedOptions): Promise<WebSocket> {
+  const [Constructor, url] = await Promise.all([webSocketConstructor(options), webSocketUrl(options)])
+  const headers = isNode && options.headers.length > 0 ? Object.fromEntries(await resolveHeaders(options.headers)) : {}
+  return Object.keys(headers).length > 0 ? new Constructor(url, { headers }) : new Constructor(url)
+}
+
+/** The HTTP status of a refused upgrade, when the implementation tells it (`ws` does, browsers do not). */
+export function refusedStatus(event: Event): number | undefined {
+  const message = (event as { message?: unknown }).message
+  const match = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null
+  return match ? Number(match[1]) : undefined
+}

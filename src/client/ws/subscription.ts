@@ -1,0 +1,131 @@
+/**
+ * A subscription as the consumer sees it: an async iterator over the `$/next` items of one call.
+ * It subscribes on the first `next()`, buffers at most `wsMaxBuffered` items for a slow consumer,
+ * and `return()` (what `break` calls), or an aborted signal, cancels it on the server.
+ *
+ * @module
+ */
+import { BufferOverflowError, type ClientError } from '../errors.js'
+import type { Connection, PendingCall } from './connection.js'
+
+/**
+ * What a subscription route returns: use it with `for await`. `break` (or `return()`, or the
+ * call's aborted `signal`) cancels the subscription on the server. After a dropped connection the
+ * client subscribes again and the loop goes on; items sent while the connection was down are
+ * lost. When the server's generator returns, the loop ends and `return()`'s value is the
+ * generator's return value.
+ */
+export interface Subscription<T> extends AsyncIterableIterator<T> {
+  next(): Promise<IteratorResult<T>>
+  /** Cancels the subscription (sending `$/cancel` when the server has it) and ends the loop. */
+  return(value?: unknown): Promise<IteratorResult<T>>
+  [Symbol.asyncIterator](): Subscription<T>
+}
+
+interface Waiter<T> {
+  resolve(result: IteratorResult<T>): void
+  reject(error: unknown): void
+}
+
+/** How the subscription ended: a result, or an error (after `beforeError` hooks). */
+type Ending = { error: Promise<unknown> } | { result: unknown }
+
+export interface SubscriptionSetup {
+  connection: Connection
+  method: string
+  params: unknown[] | undefined
+  signal: AbortSignal | undefined
+  maxBuffered: number
+  retryLimit: number
+  onError(error: Error): Promise<unknown>
+}
+
+export class WsSubscription<T> implements Subscription<T> {
+  readonly #setup: SubscriptionSetup
+  #id: number | undefined
+  readonly #buffer: T[] = []
+  readonly #waiters: Waiter<T>[] = []
+  #ending: Ending | undefined
+  /** The ending was delivered; later calls answer `done`. */
+  #finished = false
+
+  constructor(setup: SubscriptionSetup) {
+    this.#setup = setup
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#id === undefined && !this.#ending) this.#start()
+    if (this.#buffer.length > 0) return Promise.resolve({ value: this.#buffer.shift()!, done: false })
+    if (this.#ending) return this.#deliverEnding()
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+  }
+
+  return(value?: unknown): Promise<IteratorResult<T>> {
+    if (!this.#ending) this.#end({ result: value }, true)
+    this.#buffer.length = 0
+    this.#finished = true
+    return Promise.resolve({ value: value as T, done: true })
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  #start(): void {
+    const { connection, method, params, signal, retryLimit } = this.#setup
+    if (signal?.aborted) return this.#end({ error: Promise.resolve(signal.reason) }, false)
+    const id = connection.newId()
+    this.#id = id
+    signal?.addEventListener('abort', this.#onAbort, { once: true })
+    const call: PendingCall = {
+      id,
+      method,
+      text: JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }),
+      subscription: true,
+      idempotent: true,
+      retryLimit,
+      sent: false,
+      retries: 0,
+      established: false,
+      next: (value) => this.#push(value as T),
+      settle: (error, result) => this.#end(error ? { error: this.#setup.onError(error) } : { result }, false),
+    }
+    connection.call(call)
+  }
+
+  readonly #onAbort = (): void => {
+    this.#end({ error: Promise.resolve(this.#setup.signal!.reason) }, true)
+  }
+
+  #push(value: T): void {
+    if (this.#ending) return
+    const waiter = this.#waiters.shift()
+    if (waiter) return waiter.resolve({ value, done: false })
+    if (this.#buffer.length >= this.#setup.maxBuffered) {
+      const error = new BufferOverflowError(this.#setup.method, this.#setup.maxBuffered)
+      return this.#end({ error: this.#setup.onError(error as ClientError) }, true)
+    }
+    this.#buffer.push(value)
+  }
+
+  /** Records the ending once, releases the call, and answers waiting consumers. */
+  #end(ending: Ending, cancel: boolean): void {
+    if (this.#ending) return
+    this.#ending = ending
+    this.#setup.signal?.removeEventListener('abort', this.#onAbort)
+    if (cancel && this.#id !== undefined) this.#setup.connection.cancel(this.#id)
+    // Waiters exist only when the buffer is empty.
+    for (const waiter of this.#waiters.splice(0)) this.#deliverEnding().then(waiter.resolve, waiter.reject)
+  }
+
+  #deliverEnding(): Promise<IteratorResult<T>> {
+    const ending = this.#ending!
+    if (this.#finished) return Promise.resolve({ value: undefined as T, done: true })
+    if ('result' in ending) {
+      this.#finished = true
+      return Promise.resolve({ value: ending.result as T, done: true })
+    }
+    this.#finished = true
+    return ending.error.then((error) => Promise.reject(error as Error))
+  }
+}

@@ -1,0 +1,43 @@
+// The client manifest of test/e2e/ws/routes.ts, as the generator emits it (the generator's own
+// fixture tests check the emitter; these tests check the client).
+import type * as wirerpc from 'wirerpc/client'
+import type { UserData } from '../../e2e/ws/routes.js'
+
+type Update = { timestamp: number; data: string }
+
+export const logEvent = { protocol: 'ws', pattern: 'n', name: 'logEvent', arity: 2 } as wirerpc.Route<
+  (event: string, data: any, options?: wirerpc.WsCallOptions) => Promise<void>
+>
+export const getUserData = { protocol: 'ws', pattern: 'r', name: 'getUserData', arity: 1 } as wirerpc.Route<
+  (userId: string, options?: wirerpc.WsRequestOptions) => Promise<UserData>
+>
+export const subscribeToUpdates = { protocol: 'ws', pattern: 's', name: 'subscribeToUpdates', arity: 2 } as wirerpc.Route<
+  (topic: string, count?: number, options?: wirerpc.WsCallOptions) => wirerpc.Subscription<Update>
+>
+export const slow = { protocol: 'ws', pattern: 'r', name: 'slow', arity: 1 } as wirerpc.Route<
+  (ms: number, options?: wirerpc.WsRequestOptions) => Promise<number>
+>
+export const fail = { protocol: 'ws', pattern: 'r', name: 'fail', arity: 1 } as wirerpc.Route<
+  (kind: string, options?: wirerpc.WsRequestOptions) => Promise<never>
+>
+export const failingStream = { protocol: 'ws', pattern: 's', name: 'failingStream', arity: 0 } as wirerpc.Route<
+  (options?: wirerpc.WsCallOptions) => wirerpc.Subscription<number>
+>
+export const whoami = { protocol: 'ws', pattern: 'r', name: 'whoami', arity: 0 } as wirerpc.Route<
+  (options?: wirerpc.WsRequestOptions) => Promise<{ connection: string; ip: string; agent: string | null }>
+>
+export const optional = { protocol: 'ws', pattern: 'r', name: 'optional', arity: 2 } as wirerpc.Route<
+  (a: string, b?: number, options?: wirerpc.WsRequestOptions) => Promise<{ a: string; b: number | null; hasContext: boolean }>
+>
+export const big = { protocol: 'ws', pattern: 's', name: 'big', arity: 1 } as wirerpc.Route<
+  (size: number, options?: wirerpc.WsCallOptions) => wirerpc.Subscription<string>
+>
+export const me = { protocol: 'ws', pattern: 'r', name: 'me', arity: 0 } as wirerpc.Route<
+  (options?: wirerpc.WsRequestOptions) => Promise<{ user: string; chainRuns: number }>
+>
+export const waitForCancel = { protocol: 'ws', pattern: 's', name: 'waitForCancel', arity: 0 } as wirerpc.Route<
+  (options?: wirerpc.WsCallOptions) => wirerpc.Subscription<string>
+>
+export const unserializable = { protocol: 'ws', pattern: 'r', name: 'unserializable', arity: 0 } as wirerpc.Route<
+  (options?: wirerpc.WsRequestOptions) => Promise<never>
+>
