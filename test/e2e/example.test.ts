@@ -31,6 +31,9 @@ describe('the demo app', () => {
         'listPosts page 2: 4, 5, 6',
         'createPost without a token: 401 Send "authorization: Bearer demo" to write.',
         'createPost with a token: #26 by demo',
+        "getUserData('123'): User 123",
+        'subscribeToUpdates: user-events #1',
+        'subscribeToUpdates: user-events #2',
         '',
       ])
     } finally {
