@@ -11,33 +11,38 @@ import { MAX_TIMER_DELAY } from '../http/retry.js'
 import { DEFAULT_RETRY, type MergedOptions } from '../options.js'
 import type { Connection, PendingCall, PendingNotification } from './connection.js'
 import type { WsRequestOptions } from './options.js'
+import { requestText } from './message.js'
 import { WsSubscription } from './subscription.js'
+
+/** One call as the client function received it. */
+interface CallSpec {
+  readonly connection: Connection
+  readonly method: string
+  readonly params: unknown[] | undefined
+  readonly callOptions: WsRequestOptions | undefined
+  readonly options: MergedOptions
+  readonly retryLimit: number
+}
 
 /** Returns the function the client exposes for a WebSocket route. */
 export function createWsRouteFunction(route: ClientWsRoute, options: MergedOptions, connection: () => Connection): (...args: unknown[]) => unknown {
   const retryLimit = options.retry.limit ?? DEFAULT_RETRY.limit
   const onError = (error: Error) => applyBeforeError(error as ClientError, options.hooks.beforeError)
+  const spec = (args: unknown[]): CallSpec => {
+    const [params, callOptions] = splitArguments(route, args)
+    return { connection: connection(), method: route.name, params, callOptions, options, retryLimit }
+  }
   if (route.pattern === 's') {
     return (...args) => {
-      const [params, callOptions] = splitArguments(route, args)
-      return new WsSubscription({
-        connection: connection(),
-        method: route.name,
-        params,
-        signal: callOptions?.signal,
-        maxBuffered: options.ws.wsMaxBuffered,
-        retryLimit,
-        onError,
-      })
+      const call = spec(args)
+      return new WsSubscription({ ...call, signal: call.callOptions?.signal, maxBuffered: options.ws.wsMaxBuffered, onError })
     }
   }
-  const run = (args: unknown[]): Promise<unknown> => {
-    const [params, callOptions] = splitArguments(route, args)
-    const send = route.pattern === 'n' ? notify : request
-    return send(connection(), route.name, params, callOptions, options, retryLimit).catch(async (error: unknown) => {
+  const send = route.pattern === 'n' ? notify : request
+  const run = (args: unknown[]): Promise<unknown> =>
+    send(spec(args)).catch(async (error: unknown) => {
       throw error instanceof Error ? await onError(error) : error
     })
-  }
   if (options.errorMode === 'return') {
     return (...args) =>
       run(args).then(
@@ -61,61 +66,41 @@ function splitArguments(route: ClientWsRoute, args: unknown[]): [unknown[] | und
   return [params.length > 0 ? params : undefined, options]
 }
 
-function serialize(message: Record<string, unknown>, method: string): string {
-  try {
-    return JSON.stringify(message)
-  } catch (error) {
-    throw new TypeError(`The arguments of WebSocket call "${method}" cannot be sent as JSON: ${(error as Error).message}`, { cause: error })
-  }
-}
-
-function notify(
-  connection: Connection,
-  method: string,
-  params: unknown[] | undefined,
-  callOptions: WsRequestOptions | undefined,
-  _options: MergedOptions,
-  retryLimit: number,
-): Promise<void> {
+function notify({ connection, method, params, callOptions, retryLimit }: CallSpec): Promise<void> {
   return new Promise((resolve, reject) => {
     const signal = callOptions?.signal
     if (signal?.aborted) return reject(signal.reason)
+    const settle = (error?: Error) => {
+      signal?.removeEventListener('abort', onAbort)
+      if (error) reject(error)
+      else resolve()
+    }
     const onAbort = () => {
       connection.unqueue(notification)
-      reject(signal!.reason)
+      settle(signal!.reason)
     }
     const notification: PendingNotification = {
       method,
-      text: serialize({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }, method),
+      text: requestText(method, params),
       retryLimit,
       retries: 0,
-      written: () => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      fail: (error) => {
-        signal?.removeEventListener('abort', onAbort)
-        reject(error)
-      },
+      written: () => settle(),
+      fail: settle,
     }
     signal?.addEventListener('abort', onAbort, { once: true })
     connection.notify(notification)
   })
 }
 
-function request(
-  connection: Connection,
-  method: string,
-  params: unknown[] | undefined,
-  callOptions: WsRequestOptions | undefined,
-  options: MergedOptions,
-  retryLimit: number,
-): Promise<unknown> {
+function request({ connection, method, params, callOptions, options, retryLimit }: CallSpec): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const signal = callOptions?.signal
     if (signal?.aborted) return reject(signal.reason)
-    const id = connection.newId()
     const timeout = callOptions?.timeout ?? options.timeout
+    if (timeout !== false && !(typeof timeout === 'number' && timeout > 0)) {
+      throw new TypeError(`Invalid \`timeout\` ${String(timeout)}: pass a positive number of seconds, or false for none.`)
+    }
+    const id = connection.newId()
     let timer: ReturnType<typeof setTimeout> | undefined
     const finish = () => {
       clearTimeout(timer)
@@ -130,7 +115,7 @@ function request(
     const call: PendingCall = {
       id,
       method,
-      text: serialize({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }, method),
+      text: requestText(method, params, id),
       subscription: false,
       idempotent: callOptions?.idempotent ?? false,
       retryLimit,

@@ -6,6 +6,7 @@
  * @module
  */
 import { BufferOverflowError, type ClientError } from '../errors.js'
+import { requestText } from './message.js'
 import type { Connection, PendingCall } from './connection.js'
 
 /**
@@ -31,12 +32,12 @@ interface Waiter<T> {
 type Ending = { error: Promise<unknown> } | { result: unknown }
 
 export interface SubscriptionSetup {
-  connection: Connection
-  method: string
-  params: unknown[] | undefined
-  signal: AbortSignal | undefined
-  maxBuffered: number
-  retryLimit: number
+  readonly connection: Connection
+  readonly method: string
+  readonly params: unknown[] | undefined
+  readonly signal: AbortSignal | undefined
+  readonly maxBuffered: number
+  readonly retryLimit: number
   onError(error: Error): Promise<unknown>
 }
 
@@ -54,7 +55,13 @@ export class WsSubscription<T> implements Subscription<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#id === undefined && !this.#ending) this.#start()
+    if (this.#id === undefined && !this.#ending) {
+      try {
+        this.#start()
+      } catch (error) {
+        this.#end({ error: Promise.resolve(error) }, false)
+      }
+    }
     if (this.#buffer.length > 0) return Promise.resolve({ value: this.#buffer.shift()!, done: false })
     if (this.#ending) return this.#deliverEnding()
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
@@ -75,12 +82,13 @@ export class WsSubscription<T> implements Subscription<T> {
     const { connection, method, params, signal, retryLimit } = this.#setup
     if (signal?.aborted) return this.#end({ error: Promise.resolve(signal.reason) }, false)
     const id = connection.newId()
+    const text = requestText(method, params, id)
     this.#id = id
     signal?.addEventListener('abort', this.#onAbort, { once: true })
     const call: PendingCall = {
       id,
       method,
-      text: JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }),
+      text,
       subscription: true,
       idempotent: true,
       retryLimit,

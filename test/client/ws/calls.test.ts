@@ -99,7 +99,15 @@ describe('errors', () => {
   })
 
   it('rejects arguments that JSON cannot carry with a TypeError, sending nothing', async () => {
-    await expect(client().getUserData(1n as never)).rejects.toThrow(/arguments of WebSocket call "getUserData" cannot be sent as JSON/)
+    const c = client()
+    await expect(c.getUserData(1n as never)).rejects.toThrow(/arguments of WebSocket call "getUserData" cannot be sent as JSON/)
+    await expect(c.logEvent('x', 1n)).rejects.toThrow(/arguments of WebSocket call "logEvent" cannot be sent as JSON/)
+    await expect(c.subscribeToUpdates(1n as never).next()).rejects.toThrow(/arguments of WebSocket call "subscribeToUpdates" cannot be sent as JSON/)
+    expect(connectionOf(c).state).toBe('idle')
+  })
+
+  it('rejects an invalid per-call timeout with a TypeError naming it', async () => {
+    await expect(client().getUserData('1', { timeout: -1 })).rejects.toThrow(/Invalid `timeout` -1: pass a positive number of seconds/)
   })
 })
 
