@@ -177,8 +177,12 @@ export class Connection {
       },
       (error: unknown) => {
         if (generation !== this.#generation) return
+        // No socket could even be made (a relative prefixUrl outside a browser, no WebSocket
+        // implementation, a headers or wsParams function that threw): retrying cannot help.
         this.#creating = false
-        this.#attemptFailed(error, undefined)
+        this.#reconnecting = false
+        this.#failAll(() => (error instanceof Error ? error : new Error(String(error))))
+        this.#setState('closed')
       },
     )
   }

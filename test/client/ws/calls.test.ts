@@ -106,6 +106,17 @@ describe('errors', () => {
     expect(connectionOf(c).state).toBe('idle')
   })
 
+  it('rejects at once with the error when no socket can be made (a relative prefixUrl in Node, a throwing wsParams)', async () => {
+    await expect(client({ prefixUrl: '/api/' }).getUserData('1')).rejects.toThrow(/`prefixUrl` "\/api\/" is relative/)
+    const failing = client({
+      wsParams: () => {
+        throw new Error('no token')
+      },
+    })
+    await expect(failing.waitForCancel().next()).rejects.toThrow('no token')
+    expect(connectionOf(failing).state).toBe('closed')
+  })
+
   it('rejects an invalid per-call timeout with a TypeError naming it', async () => {
     await expect(client().getUserData('1', { timeout: -1 })).rejects.toThrow(/Invalid `timeout` -1: pass a positive number of seconds/)
   })
