@@ -108,6 +108,31 @@ describe('serve()', () => {
   })
 })
 
+describe('fallback', async () => {
+  const server = await startServer(manifest, {
+    prefix: '/api',
+    onError: () => {},
+    fallback: (request) => {
+      const { pathname } = new URL(request.url)
+      if (pathname === '/boom') throw new Error('fallback failed')
+      return new Response(`page ${pathname}`, { headers: { 'content-type': 'text/html' } })
+    },
+  })
+  const origin = server.url.replace(/api\/$/, '')
+
+  it('answers paths outside the prefix, and paths inside it that no route has', async () => {
+    expect(await (await fetch(origin)).text()).toBe('page /')
+    expect(await (await fetch(`${origin}app.js`)).text()).toBe('page /app.js')
+    expect(await (await fetch(`${server.url}nothing/here`)).text()).toBe('page /api/nothing/here')
+  })
+
+  it('leaves routes, 405 and errors as they were', async () => {
+    expect((await fetch(`${server.url}posts/1`)).status).toBe(200)
+    expect((await fetch(`${server.url}posts`, { method: 'DELETE' })).status).toBe(405)
+    expect((await fetch(`${origin}boom`)).status).toBe(500)
+  })
+})
+
 describe('graceful close', () => {
   it('lets an in-flight request finish, then refuses new connections', async () => {
     const server = await serve(manifest, { port: 0, shutdownTimeout: 5 })

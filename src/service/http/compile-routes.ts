@@ -35,6 +35,12 @@ export interface CompileRoutesOptions {
   debug?: boolean
   /** Called with every unexpected error a handler or middleware throws. @default console.error */
   onError?: (error: unknown, request: Request) => void
+  /**
+   * Answers the requests whose path matches no route (outside the prefix, or inside it with no
+   * route at that path): a page, static files, a single-page app. Errors it throws are answered
+   * like a handler's. @default undefined (a 404 with a JSON message)
+   */
+  fallback?: (request: Request) => Response | Promise<Response>
 }
 
 /** A fetch handler. `info.ip` overrides the client address (adapters pass it). */
@@ -63,12 +69,12 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
   async function handle(request: Request, url: URL, ip: string): Promise<Response> {
     const preflight = cors?.preflight(request)
     if (preflight) return preflight
-    if (!url.pathname.startsWith(prefix) && url.pathname !== prefix.slice(0, -1)) return notFound(url)
+    if (!url.pathname.startsWith(prefix) && url.pathname !== prefix.slice(0, -1)) return unmatched(request, url)
     const path = '/' + url.pathname.slice(prefix.length)
     const match = router.match(request.method, path)
     if (!match) {
       const allowed = router.allowedMethods(path)
-      if (allowed.length === 0) return notFound(url)
+      if (allowed.length === 0) return unmatched(request, url)
       const headers = { allow: allowed.join(', ') }
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers })
       return FastResponse.json({ message: `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.` }, { status: 405, headers })
@@ -90,6 +96,15 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
       }
     }
     return response
+  }
+
+  async function unmatched(request: Request, url: URL): Promise<Response> {
+    if (!options.fallback) return notFound(url)
+    try {
+      return await options.fallback(request)
+    } catch (error) {
+      return errorToResponse(error, errors, request)
+    }
   }
 
   async function runRoute(route: CompiledRoute, rawParams: Record<string, string>, request: Request, url: URL, ctx: RequestContext): Promise<Response> {
