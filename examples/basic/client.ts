@@ -1,4 +1,4 @@
-// Calls the demo API with the generated, typed client: `npm start`, then in another terminal
+// Calls the basic example API with the generated, typed client: `npm run start:basic`, then in another terminal
 // `npx tsx examples/basic/client.ts` (API_URL overrides http://127.0.0.1:3000/api/).
 import { connectionOf, defineClient, HTTPError } from 'wirerpc/client'
 import * as routes from './generated/client-api.js'

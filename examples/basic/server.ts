@@ -1,4 +1,4 @@
-// The demo server: `npm start`. Embedded defaults only (no Redis, no config file).
+// The basic example server: `npm run start:basic`. Embedded defaults only (no Redis, no config file).
 import { serve } from 'wirerpc/node'
 import routes from './generated/server-api.js'
 

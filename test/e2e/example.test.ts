@@ -1,12 +1,13 @@
-// The README's main job: `npm start` serves the demo API on embedded defaults.
+// The small example API (examples/basic): `npm run start:basic` serves it on embedded defaults.
+// (`npm start` runs the chat demo: test/browser/chat-demo.test.ts.)
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
-describe('the demo app', () => {
-  it('starts with npm start (generate, then serve) on embedded defaults and answers the typed client', async () => {
-    const child = spawn('npm', ['start', '--silent'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+describe('the basic example', () => {
+  it('starts with npm run start:basic (generate, then serve) on embedded defaults and answers the typed client', async () => {
+    const child = spawn('npm', ['run', 'start:basic', '--silent'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
     try {
       let output = ''
       const url = await new Promise<string>((resolve, reject) => {
@@ -23,7 +24,7 @@ describe('the demo app', () => {
       expect(await (await fetch(`${url}posts/2`)).json()).toMatchObject({ id: 2, title: 'Post number 2' })
       const denied = await fetch(`${url}posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"x","body":"y"}' })
       expect(denied.status).toBe(401)
-      // The typed client, on the manifest `npm start` generated, against the running server.
+      // The typed client, on the manifest the script generated, against the running server.
       const { stdout } = await promisify(execFile)('npx', ['tsx', 'examples/basic/client.ts'], { env: { ...process.env, API_URL: url }, timeout: 30_000 })
       expect(stdout.split('\n')).toEqual([
         'getPost(1): Post number 1',

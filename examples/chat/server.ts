@@ -1,0 +1,34 @@
+// The chat demo's server: the API under /api (HTTP routes and the WebSocket at /api/ws) and the
+// page at /, on embedded defaults (in memory: no database, no Redis, no config). `npm start`.
+import { readFile } from 'node:fs/promises'
+import { serve } from 'wirerpc/node'
+import routes from './generated/server-api.js'
+
+/** The only files the page needs; anything else is a 404. */
+const FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'dist/app.js', type: 'text/javascript; charset=utf-8' },
+  '/app.js.map': { file: 'dist/app.js.map', type: 'application/json' },
+}
+
+async function page(request: Request): Promise<Response> {
+  const entry = FILES[new URL(request.url).pathname]
+  if (!entry || (request.method !== 'GET' && request.method !== 'HEAD')) return new Response('Not found', { status: 404 })
+  const body = await readFile(new URL(`./web/${entry.file}`, import.meta.url))
+  return new Response(body, { headers: { 'content-type': entry.type, 'cache-control': 'no-cache' } })
+}
+
+const server = await serve(routes, {
+  port: Number(process.env['PORT'] ?? 3000),
+  hostname: process.env['HOST'] ?? '127.0.0.1',
+  prefix: '/api',
+  fallback: page,
+})
+
+const origin = server.url.replace(/api\/$/, '')
+console.log(`wirerpc chat demo listening on ${origin}`)
+console.log(`  open ${origin} in two browser windows; API at ${server.url}, WebSocket at ${server.url.replace(/^http/, 'ws')}ws`)
+
+const shutdown = () => void server.close().then(() => process.exit(0))
+process.once('SIGINT', shutdown)
+process.once('SIGTERM', shutdown)
