@@ -5,3 +5,4 @@
  */
 export { serve } from './serve.js'
 export type { ServeOptions, RunningServer } from './serve.js'
+export type { Logger, LogFields, LoggerOption } from '../service/log.js'

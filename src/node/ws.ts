@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
 import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
+import { defaultOnError, logError, type Logger } from '../service/log.js'
 import type { WsEngine, WsPeer } from '../service/ws/engine.js'
 
 export interface WebSocketOptions {
@@ -33,7 +34,10 @@ export interface WebSocketOptions {
    * accept; return `false` (403), a `Response`, or throw an HTTP error (`UnauthorizedError`) to refuse.
    */
   authorize?: (request: Request, info: { ip: string }) => Promisable<void | boolean | Response>
-  /** Called with unexpected errors thrown by `authorize`, which refuse the upgrade with 500. @default console.error */
+  /**
+   * Called with unexpected errors thrown by `authorize`, which refuse the upgrade with 500.
+   * @default console.error, or nothing when a `logger` is set (its `error` line reports the error)
+   */
   onError?: (error: unknown, request: Request) => void
   /** Seconds between protocol pings to each client. @default 30 */
   pingInterval?: number
@@ -46,9 +50,15 @@ export interface AttachedWebSocket {
   close(deadline: number): Promise<void>
 }
 
+/** Why an upgrade was refused, in the log. */
+type RefusalReason = 'path' | 'shutdown' | 'limit' | 'origin' | 'authorize' | 'timeout'
+
 // --- adapter ---
-/** Handles `upgrade` requests for `path` on `server`; other upgrade paths get 404. */
-export function attachWebSocket(server: Server, engine: WsEngine, path: string, options: WebSocketOptions = {}): AttachedWebSocket {
+/**
+ * Handles `upgrade` requests for `path` on `server`; other upgrade paths get 404. `logger` (already
+ * resolved) gets refused upgrades, missed pongs, frame errors and `authorize`'s unexpected errors.
+ */
+export function attachWebSocket(server: Server, engine: WsEngine, path: string, options: WebSocketOptions = {}, logger?: Logger): AttachedWebSocket {
   const {
     maxConnections = 10_000,
     maxMessageSize = 1024 * 1024,
@@ -56,13 +66,25 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     compression = false,
     allowedOrigins,
     authorize,
-    onError = (error: unknown) => console.error('[wirerpc] unexpected error in authorize:', error),
     pingInterval = 30,
     pongTimeout = 10,
   } = options
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageSize, perMessageDeflate: compression, clientTracking: true })
+  const onError = defaultOnError(options.onError, logger, 'authorize')
+  const reportAuthorizeError = (error: unknown, request: Request) => {
+    onError(error, request)
+    logError(logger, error, 'authorize')
+  }
   let pending = 0
   let closing = false
+
+  /** Logs a refused upgrade: the server's own limits and policies as warnings, the rest as info. */
+  function refused(ip: string, reason: RefusalReason, status?: number) {
+    if (!logger) return
+    const level = reason === 'limit' || reason === 'origin' || reason === 'timeout' ? 'warn' : 'info'
+    const what = status === undefined ? `cut after ${handshakeTimeout}s` : `refused with ${status}`
+    logger[level](`ws upgrade ${what} (${reason}) from ${ip || 'unknown address'}`, { event: 'ws.refuse', status, reason, ip })
+  }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void upgrade(req, socket, head)
@@ -70,13 +92,24 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy())
+    const ip = req.socket.remoteAddress ?? ''
     const host = req.headers.host ?? 'localhost'
     const url = new URL(req.url ?? '/', `http://${host}`)
-    if (url.pathname !== path) return refuse(socket, 404, `No WebSocket endpoint at ${url.pathname}; connect to ${path}.`)
-    if (closing) return refuse(socket, 503, 'The server is shutting down; connect again later.')
-    if (wss.clients.size + pending >= maxConnections) return refuse(socket, 503, `Too many connections (maxConnections ${maxConnections}); try again later.`)
+    if (url.pathname !== path) {
+      refused(ip, 'path', 404)
+      return refuse(socket, 404, `No WebSocket endpoint at ${url.pathname}; connect to ${path}.`)
+    }
+    if (closing) {
+      refused(ip, 'shutdown', 503)
+      return refuse(socket, 503, 'The server is shutting down; connect again later.')
+    }
+    if (wss.clients.size + pending >= maxConnections) {
+      refused(ip, 'limit', 503)
+      return refuse(socket, 503, `Too many connections (maxConnections ${maxConnections}); try again later.`)
+    }
     const origin = req.headers.origin
     if (origin !== undefined && !originAllowed(origin, host, allowedOrigins)) {
+      refused(ip, 'origin', 403)
       return refuse(socket, 403, `Origin ${origin} may not open a WebSocket here; add it to allowedOrigins on the server.`)
     }
     pending++
@@ -87,16 +120,23 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
       pending--
     }
     const timer = setTimeout(() => {
+      if (!socket.destroyed) refused(ip, 'timeout')
       socket.destroy()
       release()
     }, handshakeTimeout * 1000)
     try {
       const request = new Request(url, { headers: toHeaders(req) })
-      const verdict = await authorizeUpgrade(authorize, request, req.socket.remoteAddress ?? '', onError)
-      if (verdict) return await refuseWith(socket, verdict)
+      const verdict = await authorizeUpgrade(authorize, request, ip, reportAuthorizeError)
       if (socket.destroyed) return
-      if (closing) return await refuse(socket, 503, 'The server is shutting down; connect again later.')
-      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, request, req.socket.remoteAddress ?? ''))
+      if (verdict) {
+        refused(ip, 'authorize', verdict.status)
+        return await refuseWith(socket, verdict)
+      }
+      if (closing) {
+        refused(ip, 'shutdown', 503)
+        return await refuse(socket, 503, 'The server is shutting down; connect again later.')
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, request, ip))
     } finally {
       clearTimeout(timer)
       release()
@@ -104,11 +144,18 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
   }
 
   function serveSocket(ws: WebSocket, request: Request, ip: string) {
-    const connection = engine.open(peerOf(ws), { request, ip })
+    // The code logged on close: the server's when it closed first (1001, 1009…), else the client's.
+    let closeCode: number | undefined
+    const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code)), { request, ip })
+    const id = connection.id
     let pongTimer: NodeJS.Timeout | undefined
     const ping = setInterval(() => {
       if (pongTimer) return
-      pongTimer = setTimeout(() => ws.terminate(), pongTimeout * 1000)
+      pongTimer = setTimeout(() => {
+        logger?.warn(`ws #${id} terminated: no pong within ${pongTimeout}s`, { event: 'ws.pong-timeout', id, pongTimeout })
+        closeCode ??= 1006
+        ws.terminate()
+      }, pongTimeout * 1000)
       ws.ping()
     }, pingInterval * 1000)
     ws.on('pong', () => {
@@ -116,13 +163,19 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
       pongTimer = undefined
     })
     ws.on('message', (data, isBinary) => connection.receive(isBinary ? '' : data.toString(), isBinary))
-    ws.once('close', () => {
+    ws.once('close', (code) => {
       clearInterval(ping)
       clearTimeout(pongTimer)
-      connection.closed()
+      connection.closed(closeCode ?? code)
     })
     // Errors (a message over maxMessageSize among them) are followed by 'close'; ws sends 1009 itself.
-    ws.on('error', () => {})
+    ws.on('error', (error) => {
+      const code = closeCodeOf(error)
+      closeCode ??= code
+      if (!logger) return
+      const why = code === 1009 ? `a message over maxMessageSize (${maxMessageSize} bytes)` : error.message
+      logger.warn(`ws #${id} closing with ${code}: ${why}`, { event: 'ws.frame-error', id, code, error: (error as { code?: string }).code })
+    })
   }
 
   return {
@@ -137,7 +190,8 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 }
 
 // --- peer ---
-function peerOf(ws: WebSocket): WsPeer {
+/** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
+function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & { cork(): void; uncork(): void } })._socket
   let corked = false
   return {
@@ -153,7 +207,10 @@ function peerOf(ws: WebSocket): WsPeer {
       }
       ws.send(text)
     },
-    close: (code, reason) => ws.close(code, reason),
+    close(code, reason) {
+      onClose(code)
+      ws.close(code, reason)
+    },
     get bufferedAmount() {
       return ws.bufferedAmount
     },
@@ -172,6 +229,15 @@ function peerOf(ws: WebSocket): WsPeer {
       socket?.once('drain', once)
     },
   }
+}
+
+/** The close code `ws` sends for a frame error (it keeps it on the error under a private symbol). */
+function closeCodeOf(error: Error): number {
+  const symbol = Object.getOwnPropertySymbols(error).find((key) => key.description === 'status-code')
+  const code = symbol && (error as unknown as Record<symbol, unknown>)[symbol]
+  if (typeof code === 'number') return code
+  const name = (error as { code?: string }).code
+  return name === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : name === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002
 }
 
 function originAllowed(origin: string, host: string, allowed: readonly string[] | undefined): boolean {

@@ -13,6 +13,7 @@ import type { ServerHttpRoute, ServerManifest } from '../../protocol/manifest.js
 import { QUERY_METHODS } from '../../protocol/manifest.js'
 import { FastResponse } from 'srvx'
 import { createContext, type RequestContext } from '../context.js'
+import { defaultOnError, logError, resolveLogger, type LoggerOption } from '../log.js'
 import { runMiddleware } from '../middleware.js'
 import type { HttpRouteDefinition } from '../route.js'
 import { createCors, type CorsOptions } from './cors.js'
@@ -33,8 +34,16 @@ export interface CompileRoutesOptions {
    * @default process.env.NODE_ENV !== 'production'
    */
   debug?: boolean
-  /** Called with every unexpected error a handler or middleware throws. @default console.error */
+  /**
+   * Called with every unexpected error a handler or middleware throws.
+   * @default console.error, or nothing when a `logger` is set (its `error` line reports the error)
+   */
   onError?: (error: unknown, request: Request) => void
+  /**
+   * Where to log unexpected errors, with the route's name (docs/websocket.md, "Logging"): a `Logger`
+   * (`console` fits), `true` for concise console lines, `false` for none. @default false
+   */
+  logger?: LoggerOption
   /**
    * Answers the requests whose path matches no route (outside the prefix, or inside it with no
    * route at that path): a page, static files, a single-page app. Errors it throws are answered
@@ -53,18 +62,31 @@ interface CompiledRoute {
   readonly entry: ServerHttpRoute
   readonly validatePath: DataValidator | undefined
   readonly validateData: DataValidator | undefined
+  /** Error handling that names this route in the log. */
+  readonly errors: ErrorOptions
   definition: Promise<HttpRouteDefinition> | undefined
 }
 
 export function compileRoutes(routes: ServerManifest, options: CompileRoutesOptions = {}): FetchHandler {
   const prefix = normalizePrefix(options.prefix ?? '/')
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE
-  const errors: ErrorOptions = {
-    debug: options.debug ?? debugByDefault(),
-    onError: options.onError ?? ((error) => console.error('[wirerpc] unexpected error in a route:', error)),
-  }
+  const debug = options.debug ?? debugByDefault()
+  const logger = resolveLogger(options.logger)
+  const onError = defaultOnError(options.onError, logger, 'a route')
+  /** The error options for one place (`http route "name"`, `fallback`): `onError`, then the log. */
+  const errorsIn = (site: string, route?: string): ErrorOptions => ({
+    debug,
+    onError: logger
+      ? (error, request) => {
+          onError(error, request)
+          logError(logger, error, site, { route })
+        }
+      : onError,
+  })
+  const errors = errorsIn('an HTTP request')
+  const fallbackErrors = errorsIn('fallback')
   const cors = options.cors && createCors(options.cors)
-  const router = createRouterFor(compileEntries(routes))
+  const router = createRouterFor(compileEntries(routes, errorsIn))
 
   async function handle(request: Request, url: URL, ip: string): Promise<Response> {
     const preflight = cors?.preflight(request)
@@ -80,6 +102,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
       return FastResponse.json({ message: `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.` }, { status: 405, headers })
     }
     const { context, responseHooks, responseHeaders } = createContext(request, url, ip)
+    const { errors } = match.route
     let response: Response
     try {
       response = await runRoute(match.route, match.params, request, url, context)
@@ -103,7 +126,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
     try {
       return await options.fallback(request)
     } catch (error) {
-      return errorToResponse(error, errors, request)
+      return errorToResponse(error, fallbackErrors, request)
     }
   }
 
@@ -118,7 +141,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
     const values = entry.pathParams.map((name) => params[name])
     const args = values.length === 0 ? [data, ctx] : values.length === 1 ? [values[0], data, ctx] : [values, data, ctx]
     const result = await Reflect.apply(definition.handler, definition, args)
-    return resultToResponse(result, ctx.response.status, errors, request)
+    return resultToResponse(result, ctx.response.status, route.errors, request)
   }
 
   return async (request, info) => {
@@ -139,7 +162,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
   }
 }
 
-function compileEntries(routes: ServerManifest) {
+function compileEntries(routes: ServerManifest, errorsIn: (site: string, route: string) => ErrorOptions) {
   const seen = new Map<string, string>()
   const entries: { method: ServerHttpRoute['method']; path: string; route: CompiledRoute }[] = []
   for (const entry of routes) {
@@ -152,6 +175,7 @@ function compileEntries(routes: ServerManifest) {
       entry,
       validatePath: entry.pathSchema && compileValidator(entry.pathSchema),
       validateData: entry.requestSchema && compileValidator(entry.requestSchema),
+      errors: errorsIn(`http route ${JSON.stringify(entry.name)}`, entry.name),
       definition: undefined,
     }
     entries.push({ method: entry.method, path: entry.path, route })

@@ -12,11 +12,13 @@ import { createContext } from '../context.js'
 import { runMiddleware, type Middleware } from '../middleware.js'
 import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
-import { toErrorObject } from './engine.js'
+import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
 
 interface CallState {
   readonly id: RequestId | undefined
+  /** The route's name, for the log. */
+  readonly route: string
   /** Created only when the handler reads `ctx.signal`: most calls never do. */
   controller?: AbortController
   aborted: boolean
@@ -41,6 +43,8 @@ export class Connection {
   private isClosed = false
   private shuttingDown = false
   private idle: (() => void) | undefined
+  /** Calls dispatched to a route so far (for the log). */
+  private served = 0
 
   constructor(
     readonly id: string,
@@ -49,6 +53,11 @@ export class Connection {
     private readonly routes: ReadonlyMap<string, WsRoute>,
     private readonly options: ResolvedWsOptions,
   ) {}
+
+  /** Calls dispatched to a route on this connection so far (refused ones not counted). */
+  get callCount(): number {
+    return this.served
+  }
 
   receive(data: string, isBinary: boolean): void {
     if (this.isClosed) return
@@ -123,7 +132,8 @@ export class Connection {
       // Notifications count against maxInFlight too; one over it cannot be answered, so it is dropped.
       return undefined
     }
-    const call: CallState = { id, aborted: false, subscription, answered: false, defers: [] }
+    const call: CallState = { id, route: route.entry.name, aborted: false, subscription, answered: false, defers: [] }
+    this.served++
     this.running.add(call)
     if (id !== undefined) this.calls.set(id, call)
     if (subscription) this.subscriptions++
@@ -138,7 +148,7 @@ export class Connection {
       else if (id !== undefined) this.requests--
       this.running.delete(call)
       if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
-      for (const defer of call.defers) await Promise.resolve().then(defer).catch((error: unknown) => this.options.onError(error, this.upgrade.request))
+      for (const defer of call.defers) await Promise.resolve().then(defer).catch((error: unknown) => this.report(error, call.route))
     }
   }
 
@@ -162,7 +172,7 @@ export class Connection {
     let ctx: Record<string, unknown>
     try {
       const definition = await route.load()
-      const chain = await this.chain(definition.middleware)
+      const chain = await this.chain(definition.middleware, route.entry.name)
       if (!chain.ok) return failure(id, chain.error)
       const polluting = findPollutingKey(params)
       if (polluting) {
@@ -178,7 +188,7 @@ export class Connection {
       ctx = this.context(call, chain.defines)
       args = this.arguments(route, checked.value as unknown[], ctx)
     } catch (error) {
-      return failure(id, toErrorObject(error, this.options, this.upgrade.request))
+      return failure(id, this.toErrorObject(error, call.route))
     }
     // Cancelled (or the connection closed) while the route loaded or its middleware ran.
     if (call.aborted) return undefined
@@ -187,7 +197,7 @@ export class Connection {
       if (!call.subscription) return { jsonrpc: '2.0', id, result: result ?? null }
       return await this.stream(call, result)
     } catch (error) {
-      return call.aborted ? undefined : failure(id, toErrorObject(error, this.options, this.upgrade.request))
+      return call.aborted ? undefined : failure(id, this.toErrorObject(error, call.route))
     }
   }
 
@@ -249,18 +259,18 @@ export class Connection {
     }
   }
 
-  /** Runs a middleware chain once per connection, against the upgrade request. */
-  private chain(chain: readonly Middleware<any, any>[]): Promise<ChainResult> {
+  /** Runs a middleware chain once per connection, against the upgrade request (`route` is the first to need it). */
+  private chain(chain: readonly Middleware<any, any>[], route: string): Promise<ChainResult> {
     if (chain.length === 0) return NO_CHAIN
     let result = this.chains.get(chain)
     if (!result) {
-      result = this.runChain(chain)
+      result = this.runChain(chain, route)
       this.chains.set(chain, result)
     }
     return result
   }
 
-  private async runChain(chain: readonly Middleware<any, any>[]): Promise<ChainResult> {
+  private async runChain(chain: readonly Middleware<any, any>[], route: string): Promise<ChainResult> {
     const { request, ip } = this.upgrade
     const { context } = createContext(request, new URL(request.url), ip)
     try {
@@ -273,7 +283,7 @@ export class Connection {
       for (const key of Object.keys(context)) if (!BASE_CONTEXT_KEYS.has(key)) defines[key] = (context as unknown as Record<string, unknown>)[key]
       return { ok: true, defines }
     } catch (error) {
-      return { ok: false, error: toErrorObject(error, this.options, this.upgrade.request) }
+      return { ok: false, error: this.toErrorObject(error, route) }
     }
   }
 
@@ -295,7 +305,16 @@ export class Connection {
     call.aborted = true
     call.controller?.abort()
     // return() runs the generator's finally blocks (after a pending next() settles).
-    call.iterator?.return?.().catch((error: unknown) => this.options.onError(error, this.upgrade.request))
+    call.iterator?.return?.().catch((error: unknown) => this.report(error, call.route))
+  }
+
+  /** An unexpected error, to `onError` and the log (with the route, when known). */
+  private report(error: unknown, route: string | undefined): void {
+    reportError(error, this.options, this.upgrade.request, { route, connection: this.id })
+  }
+
+  private toErrorObject(error: unknown, route: string): ErrorObject {
+    return toErrorObject(error, this.options, this.upgrade.request, { route, connection: this.id })
   }
 
   private send(message: unknown): void {
@@ -311,7 +330,7 @@ export class Connection {
     } catch (error) {
       const id = (message as { id?: RequestId }).id
       if (id === undefined) {
-        this.options.onError(error, this.upgrade.request)
+        this.report(error, undefined)
         return ''
       }
       return JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${(error as Error).message}).` }))

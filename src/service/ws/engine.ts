@@ -11,6 +11,7 @@ import type { ServerManifest, ServerWsRoute } from '../../protocol/manifest.js'
 import type { ErrorObject } from '../../protocol/ws.js'
 import { WsErrorCode } from '../../protocol/ws.js'
 import { HttpError } from '../errors.js'
+import { defaultOnError, duration, logError, plural, resolveLogger, shortUserAgent, type Logger, type LoggerOption } from '../log.js'
 import type { Middleware } from '../middleware.js'
 import { compileCheck, type CheckResult } from '../schema/check.js'
 import { Connection } from './connection.js'
@@ -51,8 +52,16 @@ export interface WsEngineOptions {
   highWaterMark?: number
   /** Send the message and stack of unexpected errors in `-32603` data. @default NODE_ENV !== 'production' */
   debug?: boolean
-  /** Called with every unexpected error a handler or middleware throws, and the upgrade request. @default console.error */
+  /**
+   * Called with every unexpected error a handler or middleware throws, and the upgrade request.
+   * @default console.error, or nothing when a `logger` is set (its `error` line reports the error)
+   */
   onError?: (error: unknown, request: Request) => void
+  /**
+   * Where to log connections opened and closed and unexpected errors (docs/websocket.md, "Logging"):
+   * a `Logger` (`console` fits), `true` for concise console lines, `false` for none. @default false
+   */
+  logger?: LoggerOption
 }
 
 /** @internal A route ready to run: its definition loads lazily, its params check is compiled. */
@@ -63,11 +72,14 @@ export interface WsRoute {
 }
 
 /** @internal Options with their defaults filled in. */
-export type ResolvedWsOptions = Required<WsEngineOptions>
+export type ResolvedWsOptions = Required<Omit<WsEngineOptions, 'logger'>> & { logger: Logger | undefined }
 
 export interface WsEngine {
-  /** Starts serving a socket; call `receive` with each frame and `closed` when it closes. */
-  open(peer: WsPeer, upgrade: WsUpgrade): { receive(data: string, isBinary: boolean): void; closed(): void }
+  /**
+   * Starts serving a socket; call `receive` with each frame and `closed` (with the close code, when
+   * known) when it closes. `id` names the connection in the log and in `ctx.id`.
+   */
+  open(peer: WsPeer, upgrade: WsUpgrade): { readonly id: string; receive(data: string, isBinary: boolean): void; closed(code?: number): void }
   /**
    * Shutdown: ends subscriptions (-32001), lets requests in flight finish until `deadline`
    * (a timestamp in ms), answers the rest with -32001, then closes every socket with 1001.
@@ -78,6 +90,7 @@ export interface WsEngine {
 }
 
 export function createWsEngine(routes: ServerManifest, options: WsEngineOptions = {}): WsEngine {
+  const logger = resolveLogger(options.logger)
   const resolved: ResolvedWsOptions = {
     maxInFlight: options.maxInFlight ?? 100,
     maxSubscriptions: options.maxSubscriptions ?? 100,
@@ -85,7 +98,8 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     maxBatchSize: options.maxBatchSize ?? 50,
     highWaterMark: options.highWaterMark ?? 1024 * 1024,
     debug: options.debug ?? debugByDefault(),
-    onError: options.onError ?? ((error) => console.error('[wirerpc] unexpected error in a WebSocket route:', error)),
+    onError: defaultOnError(options.onError, logger, 'a WebSocket route'),
+    logger,
   }
   // A Map, so that a method named "constructor" or "__proto__" finds nothing.
   const byName = new Map<string, WsRoute>()
@@ -101,11 +115,23 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     open(peer, upgrade) {
       const connection = new Connection(`${++nextId}`, peer, upgrade, byName, resolved)
       connections.add(connection)
+      const opened = Date.now()
+      if (logger) {
+        const userAgent = shortUserAgent(upgrade.request.headers)
+        const from = `${upgrade.ip || 'unknown address'}${userAgent ? ` (${JSON.stringify(userAgent)})` : ''}`
+        logger.info(`ws #${connection.id} open from ${from}`, { event: 'ws.open', id: connection.id, ip: upgrade.ip, userAgent })
+      }
       return {
+        id: connection.id,
         receive: (data, isBinary) => connection.receive(data, isBinary),
-        closed: () => {
-          connections.delete(connection)
+        closed: (code) => {
+          if (!connections.delete(connection)) return
           connection.closed()
+          if (!logger) return
+          const ms = Date.now() - opened
+          const { id, callCount: calls } = connection
+          const line = `ws #${id} closed${code === undefined ? '' : ` with ${code}`} after ${duration(ms)}, ${plural(calls, 'call')}`
+          logger.info(line, { event: 'ws.close', id, code, durationMs: ms, calls })
         },
       }
     },
@@ -138,11 +164,24 @@ function compileRoute(entry: ServerWsRoute): WsRoute {
   }
 }
 
+/** @internal Where an unexpected error happened, for the log: the route and the connection. */
+export interface ErrorSite {
+  route?: string | undefined
+  connection: string
+}
+
+/** @internal Reports an unexpected error to `onError` and to the logger. */
+export function reportError(error: unknown, options: ResolvedWsOptions, request: Request, site: ErrorSite): void {
+  options.onError(error, request)
+  const where = site.route === undefined ? `ws #${site.connection}` : `ws route ${JSON.stringify(site.route)} (ws #${site.connection})`
+  logError(options.logger, error, where, { route: site.route, id: site.connection })
+}
+
 /** @internal The error object for anything a handler or middleware threw. */
-export function toErrorObject(error: unknown, options: ResolvedWsOptions, request: Request): ErrorObject {
+export function toErrorObject(error: unknown, options: ResolvedWsOptions, request: Request, site: ErrorSite): ErrorObject {
   if (HttpError.is(error)) return { code: error.status, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }
   if (error instanceof Response) return { code: error.status, message: error.statusText || `HTTP ${error.status}` }
-  options.onError(error, request)
+  reportError(error, options, request, site)
   const data = options.debug ? (error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) }) : undefined
   return { code: WsErrorCode.InternalError, message: 'Internal error.', ...(data ? { data } : {}) }
 }
