@@ -23,11 +23,11 @@ const server = await serve(routes, {
   hostname: process.env['HOST'] ?? '127.0.0.1',
   prefix: '/api',
   fallback: page,
+  // One line per connection opened or closed, refused upgrade and unexpected error; never a message body or a token.
+  logger: true,
 })
 
-const origin = server.url.replace(/api\/$/, '')
-console.log(`wirerpc chat demo listening on ${origin}`)
-console.log(`  open ${origin} in two browser windows; API at ${server.url}, WebSocket at ${server.url.replace(/^http/, 'ws')}ws`)
+console.log(`wirerpc chat demo: open ${server.url.replace(/api\/$/, '')} in two browser windows`)
 
 const shutdown = () => void server.close().then(() => process.exit(0))
 process.once('SIGINT', shutdown)

@@ -24,7 +24,7 @@ async function npmStart(port: number): Promise<Demo> {
     const timer = setTimeout(() => reject(new Error(`npm start printed no URL within 60 s; output:\n${output}`)), 60_000)
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before listening; output:\n${output}`)))
     child.stdout!.on('data', () => {
-      const match = /listening on (http:\/\/\S+\/)/.exec(output)
+      const match = /chat demo: open (http:\/\/\S+\/)/.exec(output)
       if (!match) return
       clearTimeout(timer)
       resolve(match[1]!)
@@ -33,12 +33,15 @@ async function npmStart(port: number): Promise<Demo> {
   return { child, origin, output: () => output }
 }
 
-/** SIGTERM to the whole process group (npm, tsx, node): the server shuts down gracefully. */
+/**
+ * SIGTERM to the whole process group (npm, tsx, node): the server shuts down gracefully. Waits
+ * until every process has let go of the output pipe, so the server's last log lines are in.
+ */
 async function stop(demo: Demo): Promise<void> {
   if (demo.child.exitCode !== null || demo.child.signalCode !== null) return
-  const exited = once(demo.child, 'exit')
+  const finished = Promise.all([once(demo.child, 'exit'), once(demo.child.stdout!, 'close'), once(demo.child.stderr!, 'close')])
   process.kill(-demo.child.pid!, 'SIGTERM')
-  await exited
+  await finished
 }
 
 let demo: Demo | undefined
@@ -84,7 +87,15 @@ it('runs the chat from npm start: two windows talk, see each other type, and sur
   await screenshot(bob.page, 'chat-bob.png')
 
   // The server restarts under the open pages.
+  const firstRun = demo
   await stop(demo)
+  // Its log: the URLs, connections opened and closed; never a message body or the query (wsParams) with the name.
+  const log = firstRun.output()
+  expect(log).toMatch(/\[wirerpc\] listening on http:\/\/127\.0\.0\.1:\d+\/api\/ and ws:\/\/127\.0\.0\.1:\d+\/api\/ws/)
+  expect(log).toMatch(/\[wirerpc\] ws #\S+ open from 127\.0\.0\.1/)
+  expect(log).toMatch(/\[wirerpc\] ws #\S+ closed with 1001/)
+  expect(log).not.toContain('hello from Bob')
+  expect(log).not.toContain('user=')
   await ada.page.waitForSelector('#status[data-state="reconnecting"]', { timeout: 10_000 })
   expect(await ada.page.textContent('#status')).toBe('reconnecting…')
   expect(await state(bob.page)).toBe('reconnecting')
