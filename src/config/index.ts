@@ -8,7 +8,10 @@
 export interface Config {
   /** Globs (relative to `root`) of the route modules to read. */
   include: string | readonly string[]
-  /** Project root the globs and output paths are relative to. @default process.cwd() */
+  /**
+   * Folder the globs and output paths are relative to.
+   * @default the config file's folder (with the `wirerpc` command), or `process.cwd()` (with `generate()`)
+   */
   root?: string
   /** Where the server manifest is written. @default './server/generated/api.ts' */
   serverOutFile?: string
