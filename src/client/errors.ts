@@ -135,9 +135,10 @@ export class WsRequestError extends Error {
 }
 
 /**
- * A subscription's consumer fell behind by more than `wsMaxBuffered` items: the client ended the
- * subscription (sending `$/cancel`) instead of buffering without bound. Read faster, raise
- * `wsMaxBuffered`, or do the slow work outside the `for await` loop.
+ * The server sent a subscription more unread items than its flow-control window (`wsWindow`):
+ * a server that does not support `$/credit`, or one that ignores it. The client ended the
+ * subscription (sending `$/cancel`) instead of buffering without bound. Read faster, raise the
+ * window, or do the slow work outside the `for await` loop.
  */
 export class BufferOverflowError extends Error {
   readonly code = 'WIRERPC_ERR_BUFFER_OVERFLOW' as const
@@ -147,8 +148,8 @@ export class BufferOverflowError extends Error {
 
   constructor(method: string, limit: number) {
     super(
-      `Subscription "${method}" was cancelled: its consumer fell ${limit} items behind (the \`wsMaxBuffered\` limit). ` +
-        'Consume items faster, move slow work out of the `for await` loop, or raise `wsMaxBuffered`.',
+      `Subscription "${method}" was cancelled: the server sent more than its window of ${limit} unread items (\`wsWindow\`), so it does not apply flow control. ` +
+        'Consume items faster, move slow work out of the `for await` loop, or raise the window.',
     )
     this.name = 'BufferOverflowError'
     this.method = method

@@ -10,7 +10,7 @@ export { connectionOf } from './ws/handle.js'
 export type { WsConnection } from './ws/handle.js'
 export type { ConnectionState } from './ws/connection.js'
 export type { Subscription } from './ws/subscription.js'
-export type { WsClientOptions, WsCallOptions, WsRequestOptions, WsParams, WebSocketConstructor } from './ws/options.js'
+export type { WsClientOptions, WsCallOptions, WsRequestOptions, WsSubscribeOptions, WsParams, WebSocketConstructor } from './ws/options.js'
 export type { ClientError } from './errors.js'
 export type {
   ClientOptions,

@@ -176,7 +176,7 @@ export function mergeOptions(base: MergedOptions, next: ClientOptions & RequestO
       wsPingInterval: next.wsPingInterval ?? base.ws.wsPingInterval,
       wsPongTimeout: next.wsPongTimeout ?? base.ws.wsPongTimeout,
       wsIdleTimeout: next.wsIdleTimeout ?? base.ws.wsIdleTimeout,
-      wsMaxBuffered: next.wsMaxBuffered ?? base.ws.wsMaxBuffered,
+      wsWindow: next.wsWindow ?? base.ws.wsWindow,
       wsParams: next.wsParams ?? base.ws.wsParams,
       WebSocket: next.WebSocket ?? base.ws.WebSocket,
     },

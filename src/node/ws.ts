@@ -163,6 +163,7 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
       pongTimer = undefined
     })
     ws.on('message', (data, isBinary) => connection.receive(isBinary ? '' : data.toString(), isBinary))
+    ws.on('ping', () => connection.pinged())
     ws.once('close', (code) => {
       clearInterval(ping)
       clearTimeout(pongTimer)

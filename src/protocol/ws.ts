@@ -16,6 +16,8 @@ export const WsMethod = {
   Cancel: '$/cancel',
   /** Client → Server: liveness check, answered with `"pong"`. */
   Ping: '$/ping',
+  /** Client → Server: grants a subscription more items (flow control). */
+  Credit: '$/credit',
 } as const
 
 /** JSON-RPC error codes (HTTP errors thrown by handlers keep their HTTP status as the code). */
@@ -33,6 +35,7 @@ export const WsErrorCode = {
 export const WsCloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  PolicyViolation: 1008,
   MessageTooBig: 1009,
 } as const
 
@@ -57,11 +60,18 @@ export interface ErrorObject {
   data?: unknown
 }
 
-/** Server → Client: one subscription item. */
+/** Server → Client: one subscription item; `dropped` counts the items a lossy subscription dropped before it. */
 export interface NextMessage {
   jsonrpc: '2.0'
   method: typeof WsMethod.Next
-  params: { id: RequestId; value: unknown }
+  params: { id: RequestId; value: unknown; dropped?: number }
+}
+
+/** Client → Server: grants subscription `id` `credit` more items; `lossy` (in the first grant) drops rather than pauses. */
+export interface CreditMessage {
+  jsonrpc: '2.0'
+  method: typeof WsMethod.Credit
+  params: { id: RequestId; credit: number; lossy?: boolean }
 }
 
 /** Client → Server: cancel the call `id`. */

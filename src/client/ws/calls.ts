@@ -10,7 +10,7 @@ import { applyBeforeError } from '../http/request.js'
 import { MAX_TIMER_DELAY } from '../http/retry.js'
 import { DEFAULT_RETRY, type MergedOptions } from '../options.js'
 import type { Connection, PendingCall, PendingNotification } from './connection.js'
-import type { WsRequestOptions } from './options.js'
+import { checkWindow, type WsRequestOptions, type WsSubscribeOptions } from './options.js'
 import { requestText } from './message.js'
 import { WsSubscription } from './subscription.js'
 
@@ -35,7 +35,9 @@ export function createWsRouteFunction(route: ClientWsRoute, options: MergedOptio
   if (route.pattern === 's') {
     return (...args) => {
       const call = spec(args)
-      return new WsSubscription({ ...call, signal: call.callOptions?.signal, maxBuffered: options.ws.wsMaxBuffered, onError })
+      const { signal, window = options.ws.wsWindow, lossy = false } = (call.callOptions ?? {}) as WsSubscribeOptions
+      checkWindow('window', window)
+      return new WsSubscription({ ...call, signal, window, lossy, onError })
     }
   }
   const send = route.pattern === 'n' ? notify : request

@@ -39,7 +39,10 @@ export interface PendingCall {
   retries: number
   /** A subscription that reached the server once; it is resent after every reconnect. */
   established: boolean
-  next(value: unknown): void
+  /** A message sent right before the request, each time it is sent (a subscription's first `$/credit`). */
+  preamble?: () => string
+  /** A `$/next` item; `dropped` counts the items a lossy subscription lost before it. */
+  next(value: unknown, dropped: number): void
   settle(error: Error | undefined, result?: unknown): void
 }
 
@@ -135,6 +138,12 @@ export class Connection {
     this.#calls.delete(id)
     if (call.sent && this.#state === 'open') this.#send(JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Cancel, params: { id } }))
     this.#armIdle()
+  }
+
+  /** `$/credit`: grants subscription `id` more items, when the server has it. */
+  grant(id: number, credit: number): void {
+    const call = this.#calls.get(id)
+    if (call?.sent && this.#state === 'open') this.#send(JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Credit, params: { id, credit } }))
   }
 
   /** Closes the socket and fails every call in flight; the next call opens a new socket. */
@@ -307,10 +316,11 @@ export class Connection {
 
   #dispatch(message: unknown): void {
     if (typeof message !== 'object' || message === null) return
-    const { id, method, params, error } = message as { id?: unknown; method?: unknown; params?: { id?: unknown; value?: unknown }; error?: ErrorObject }
+    const { id, method, params, error } = message as { id?: unknown; method?: unknown; params?: { id?: unknown; value?: unknown; dropped?: unknown }; error?: ErrorObject }
     if (method === WsMethod.Next) {
       const call = typeof params?.id === 'number' ? this.#calls.get(params.id) : undefined
-      call?.next(params?.value)
+      const dropped = params?.dropped
+      call?.next(params?.value, typeof dropped === 'number' && dropped > 0 ? dropped : 0)
       return
     }
     const call = typeof id === 'number' ? this.#calls.get(id) : undefined
@@ -332,6 +342,8 @@ export class Connection {
   }
 
   #write(call: PendingCall): void {
+    const preamble = call.preamble?.()
+    if (preamble !== undefined && !this.#send(preamble)) return
     if (!this.#send(call.text)) return
     call.sent = true
     if (call.subscription) call.established = true

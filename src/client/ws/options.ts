@@ -33,12 +33,14 @@ export interface WsClientOptions {
    */
   wsIdleTimeout?: number
   /**
-   * Most items a subscription buffers for a consumer that reads slower than the server sends;
-   * beyond it, the subscription ends with a `BufferOverflowError` (and `$/cancel` is sent), so a
-   * slow consumer holds at most this many items in memory.
+   * Flow control: how many items a subscription may have in flight and unread (`$/credit`,
+   * docs/protocol.md). The client grants this window when it subscribes and more as the consumer
+   * reads, so the server pauses a generator whose consumer is this far behind, and a consumer
+   * that stops reading holds at most this many items in memory. A server that sends more anyway
+   * ends the subscription with a `BufferOverflowError`.
    * @default 1000
    */
-  wsMaxBuffered?: number
+  wsWindow?: number
   /**
    * Query parameters for the WebSocket URL, or a function returning them (called on every
    * connection attempt, so it can read a fresh token). Browsers cannot send headers with a
@@ -59,6 +61,18 @@ export interface WsClientOptions {
 export interface WsCallOptions {
   /** Aborts the call: a subscription is cancelled (`$/cancel`), a queued notification dropped. @default undefined */
   signal?: AbortSignal
+}
+
+/** Options of one WebSocket subscription (its last argument). */
+export interface WsSubscribeOptions extends WsCallOptions {
+  /** This subscription's flow-control window, in items. @default the client's `wsWindow` (1000) */
+  window?: number
+  /**
+   * Drop items rather than pause the server's generator when the consumer falls a window behind
+   * (for live values where only the latest matters); `subscription.dropped` counts them.
+   * @default false
+   */
+  lossy?: boolean
 }
 
 /** Options of one WebSocket request (its last argument). */
@@ -82,7 +96,7 @@ export const WS_DEFAULTS = Object.freeze({
   wsPingInterval: 20,
   wsPongTimeout: 10,
   wsIdleTimeout: 0,
-  wsMaxBuffered: 1000,
+  wsWindow: 1000,
 })
 
 /** Throws a `TypeError` naming the option when a WebSocket option is invalid. */
@@ -97,14 +111,18 @@ export function checkWsOptions(options: WsClientOptions): void {
   if (pong !== undefined && !(typeof pong === 'number' && pong > 0 && Number.isFinite(pong))) {
     throw new TypeError(`Invalid \`wsPongTimeout\` ${String(pong)}: pass a positive number of seconds.`)
   }
-  const buffered = options.wsMaxBuffered
-  if (buffered !== undefined && !(Number.isInteger(buffered) && buffered > 0)) {
-    throw new TypeError(`Invalid \`wsMaxBuffered\` ${String(buffered)}: pass a whole number of items (1 or more).`)
-  }
+  checkWindow('wsWindow', options.wsWindow)
   if (options.wsParams !== undefined && typeof options.wsParams !== 'function' && (typeof options.wsParams !== 'object' || options.wsParams === null)) {
     throw new TypeError('Invalid `wsParams`: pass an object of query parameters, or a function returning one.')
   }
   if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
     throw new TypeError('Invalid `WebSocket`: pass a WebSocket constructor (the global one, or `ws`).')
+  }
+}
+
+/** Throws a `TypeError` unless `value` is a window size (a whole number of items, 1 or more). */
+export function checkWindow(name: string, value: unknown): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+    throw new TypeError(`Invalid \`${name}\` ${String(value)}: pass a whole number of items (1 or more).`)
   }
 }

@@ -1,10 +1,12 @@
 /**
  * A subscription as the consumer sees it: an async iterator over the `$/next` items of one call.
- * It subscribes on the first `next()`, buffers at most `wsMaxBuffered` items for a slow consumer,
- * and `return()` (what `break` calls), or an aborted signal, cancels it on the server.
+ * It subscribes on the first `next()` with a flow-control window (`$/credit` before the request),
+ * grants more as the consumer reads, and `return()` (what `break` calls), or an aborted signal,
+ * cancels it on the server.
  *
  * @module
  */
+import { WsMethod } from '../../protocol/ws.js'
 import { BufferOverflowError, type ClientError } from '../errors.js'
 import { requestText } from './message.js'
 import type { Connection, PendingCall } from './connection.js'
@@ -21,6 +23,8 @@ export interface Subscription<T> extends AsyncIterableIterator<T> {
   /** Cancels the subscription (sending `$/cancel` when the server has it) and ends the loop. */
   return(value?: unknown): Promise<IteratorResult<T>>
   [Symbol.asyncIterator](): Subscription<T>
+  /** Items the server dropped for this subscription (`lossy: true` only; 0 otherwise). */
+  readonly dropped: number
 }
 
 interface Waiter<T> {
@@ -36,7 +40,9 @@ export interface SubscriptionSetup {
   readonly method: string
   readonly params: unknown[] | undefined
   readonly signal: AbortSignal | undefined
-  readonly maxBuffered: number
+  /** Flow-control window, in items. */
+  readonly window: number
+  readonly lossy: boolean
   readonly retryLimit: number
   onError(error: Error): Promise<unknown>
 }
@@ -49,6 +55,9 @@ export class WsSubscription<T> implements Subscription<T> {
   #ending: Ending | undefined
   /** The ending was delivered; later calls answer `done`. */
   #finished = false
+  /** Items the consumer took since credit was last granted. */
+  #consumed = 0
+  #dropped = 0
 
   constructor(setup: SubscriptionSetup) {
     this.#setup = setup
@@ -62,7 +71,11 @@ export class WsSubscription<T> implements Subscription<T> {
         this.#end({ error: Promise.resolve(error) }, false)
       }
     }
-    if (this.#buffer.length > 0) return Promise.resolve({ value: this.#buffer.shift()!, done: false })
+    if (this.#buffer.length > 0) {
+      const value = this.#buffer.shift()!
+      this.#took()
+      return Promise.resolve({ value, done: false })
+    }
     if (this.#ending) return this.#deliverEnding()
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
@@ -76,6 +89,24 @@ export class WsSubscription<T> implements Subscription<T> {
 
   [Symbol.asyncIterator](): this {
     return this
+  }
+
+  get dropped(): number {
+    return this.#dropped
+  }
+
+  /** The consumer took an item: grant more once half the window is used, so the server rarely waits. */
+  #took(): void {
+    if (++this.#consumed < Math.max(1, this.#setup.window >> 1) || this.#id === undefined || this.#ending) return
+    this.#setup.connection.grant(this.#id, this.#consumed)
+    this.#consumed = 0
+  }
+
+  /** The first credit, sent before the request on every (re)connection: the window minus what is still unread. */
+  #firstCredit(id: number): string {
+    this.#consumed = 0
+    const { window, lossy } = this.#setup
+    return JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Credit, params: { id, credit: Math.max(0, window - this.#buffer.length), ...(lossy ? { lossy } : {}) } })
   }
 
   #start(): void {
@@ -95,7 +126,8 @@ export class WsSubscription<T> implements Subscription<T> {
       sent: false,
       retries: 0,
       established: false,
-      next: (value) => this.#push(value as T),
+      preamble: () => this.#firstCredit(id),
+      next: (value, dropped) => this.#push(value as T, dropped),
       settle: (error, result) => this.#end(error ? { error: this.#setup.onError(error) } : { result }, false),
     }
     connection.call(call)
@@ -105,12 +137,16 @@ export class WsSubscription<T> implements Subscription<T> {
     this.#end({ error: Promise.resolve(this.#setup.signal!.reason) }, true)
   }
 
-  #push(value: T): void {
+  #push(value: T, dropped: number): void {
     if (this.#ending) return
+    this.#dropped += dropped
     const waiter = this.#waiters.shift()
-    if (waiter) return waiter.resolve({ value, done: false })
-    if (this.#buffer.length >= this.#setup.maxBuffered) {
-      const error = new BufferOverflowError(this.#setup.method, this.#setup.maxBuffered)
+    if (waiter) {
+      this.#took()
+      return waiter.resolve({ value, done: false })
+    }
+    if (this.#buffer.length >= this.#setup.window) {
+      const error = new BufferOverflowError(this.#setup.method, this.#setup.window)
       return this.#end({ error: this.#setup.onError(error as ClientError) }, true)
     }
     this.#buffer.push(value)

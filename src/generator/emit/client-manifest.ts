@@ -88,7 +88,8 @@ function wsRoute(route: WsRouteInfo, types: TypeScriptPrinter): [Record<string, 
     param.rest ? `...${param.name}: Array<${types.print(param.node, 'in')}>` : `${param.name}${param.optional ? '?' : ''}: ${types.print(param.node, 'in')}`,
   )
   // A rest parameter leaves no room for a trailing options argument.
-  if (!rest) params.push(`options?: ${route.pattern === 'r' ? `${NS}.WsRequestOptions` : `${NS}.WsCallOptions`}`)
+  const options = route.pattern === 'r' ? 'WsRequestOptions' : route.pattern === 's' ? 'WsSubscribeOptions' : 'WsCallOptions'
+  if (!rest) params.push(`options?: ${NS}.${options}`)
   const item = types.print(route.result, 'out')
   const result = route.pattern === 's' ? `${NS}.Subscription<${item}>` : route.pattern === 'n' ? 'Promise<void>' : `Promise<${item}>`
   return [info, `(${params.join(', ')}) => ${result}`]

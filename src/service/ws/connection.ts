@@ -14,6 +14,19 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
+import { RateLimit } from './rate-limit.js'
+
+/** Flow control of one subscription (`$/credit`, docs/protocol.md). */
+interface Flow {
+  /** Items the client still accepts. */
+  credit: number
+  /** Drop items rather than pause when out of credit or over the high-water mark. */
+  readonly lossy: boolean
+  /** Items dropped since the last one sent. */
+  dropped: number
+  /** Wakes the paused stream when credit arrives or the call stops. */
+  wake?: (() => void) | undefined
+}
 
 interface CallState {
   readonly id: RequestId | undefined
@@ -26,6 +39,8 @@ interface CallState {
   answered: boolean
   iterator?: AsyncIterator<unknown>
   readonly defers: (() => void | Promise<void>)[]
+  /** Set when the client granted credit before the request: the subscription is flow-controlled. */
+  flow?: Flow
 }
 
 type ChainResult = { ok: true; defines: Record<string, unknown> } | { ok: false; error: ErrorObject }
@@ -45,6 +60,9 @@ export class Connection {
   private idle: (() => void) | undefined
   /** Calls dispatched to a route so far (for the log). */
   private served = 0
+  /** Credit granted for ids whose request has not arrived yet (at most maxSubscriptions). */
+  private readonly earlyCredit = new Map<RequestId, { credit: number; lossy: boolean }>()
+  private readonly rate: RateLimit | undefined
 
   constructor(
     readonly id: string,
@@ -52,7 +70,9 @@ export class Connection {
     private readonly upgrade: WsUpgrade,
     private readonly routes: ReadonlyMap<string, WsRoute>,
     private readonly options: ResolvedWsOptions,
-  ) {}
+  ) {
+    this.rate = options.maxMessageRate > 0 ? new RateLimit(options.maxMessageRate) : undefined
+  }
 
   /** Calls dispatched to a route on this connection so far (refused ones not counted). */
   get callCount(): number {
@@ -61,14 +81,32 @@ export class Connection {
 
   receive(data: string, isBinary: boolean): void {
     if (this.isClosed) return
-    if (isBinary) return this.send(failure(null, { code: WsErrorCode.ParseError, message: 'Parse error: binary frames are not supported; send JSON-RPC messages as text frames.' }))
+    if (isBinary) {
+      if (this.limit(1) === 'close') return
+      return this.send(failure(null, { code: WsErrorCode.ParseError, message: 'Parse error: binary frames are not supported; send JSON-RPC messages as text frames.' }))
+    }
     const parsed = parseFrame(data, this.options.maxDepth)
+    const verdict = this.limit(parsed.ok && Array.isArray(parsed.value) ? Math.max(1, parsed.value.length) : 1)
+    if (verdict === 'close') return
     if (!parsed.ok) return this.send(failure(null, parsed.error))
-    if (Array.isArray(parsed.value)) return void this.batch(parsed.value)
-    void this.single(parsed.value).then((response) => {
+    const over = verdict === 'over'
+    if (Array.isArray(parsed.value)) return void this.batch(parsed.value, over)
+    void this.single(parsed.value, false, over).then((response) => {
       if (response) this.send(response)
       this.checkIdle()
     })
+  }
+
+  /** A WebSocket ping frame arrived: it costs a token like a message (ping floods). */
+  pinged(): void {
+    if (!this.isClosed) this.limit(1)
+  }
+
+  /** Takes tokens for `count` messages; closes the connection (1008) when it is far over the rate. */
+  private limit(count: number): 'ok' | 'over' | 'close' {
+    const verdict = this.rate?.take(count) ?? 'ok'
+    if (verdict === 'close') this.peer.close(WsCloseCode.PolicyViolation, `Message rate over maxMessageRate (${this.options.maxMessageRate}/s): slow down.`)
+    return verdict
   }
 
   /** The socket closed: abort every call, stop every generator, send nothing more. */
@@ -95,13 +133,13 @@ export class Connection {
     this.peer.close(WsCloseCode.GoingAway, 'Server shutting down.')
   }
 
-  private async batch(messages: unknown[]): Promise<void> {
+  private async batch(messages: unknown[], over: boolean): Promise<void> {
     const { maxBatchSize } = this.options
     if (messages.length === 0 || messages.length > maxBatchSize) {
       const reason = messages.length === 0 ? 'an empty batch' : `a batch of ${messages.length} messages (maxBatchSize is ${maxBatchSize})`
       return this.send(failure(null, { code: WsErrorCode.InvalidRequest, message: `Invalid request: ${reason}.` }))
     }
-    const responses = (await Promise.all(messages.map((message) => this.single(message, true)))).filter((response) => response !== undefined)
+    const responses = (await Promise.all(messages.map((message) => this.single(message, true, over)))).filter((response) => response !== undefined)
     if (responses.length > 0) this.send(responses)
     this.checkIdle()
   }
@@ -112,11 +150,14 @@ export class Connection {
   }
 
   /** Handles one message; resolves with its response (which a batch collects), if any. */
-  private async single(message: unknown, batched = false): Promise<ResponseMessage | undefined> {
+  private async single(message: unknown, batched = false, over = false): Promise<ResponseMessage | undefined> {
     const envelope = readEnvelope(message)
     if (!envelope.ok) return failure(envelope.id, envelope.error)
     const { id, method, params } = envelope.call
+    // Cancelling and granting credit go on over the rate: flow control must not stall.
     if (method === WsMethod.Cancel) return void this.cancel(params[0])
+    if (method === WsMethod.Credit) return void this.credit(params[0])
+    if (over) return id === undefined ? undefined : failure(id, this.rateError())
     if (method === WsMethod.Ping) return id === undefined ? undefined : { jsonrpc: '2.0', id, result: 'pong' }
     const route = method.startsWith('$/') ? undefined : this.routes.get(method)
     if (!route) return id === undefined ? undefined : failure(id, { code: WsErrorCode.MethodNotFound, message: `Method not found: ${JSON.stringify(method)}.` })
@@ -125,6 +166,8 @@ export class Connection {
     if (subscription && id === undefined) return undefined
     // A subscription in a batch answers outside the array: its terminal response is its own frame.
     if (subscription && batched) return void this.single(message).then((response) => response && this.send(response))
+    const early = id === undefined ? undefined : this.earlyCredit.get(id)
+    if (early) this.earlyCredit.delete(id!)
     if (id !== undefined) {
       const refused = this.refuse(id, subscription)
       if (refused) return refused
@@ -133,6 +176,7 @@ export class Connection {
       return undefined
     }
     const call: CallState = { id, route: route.entry.name, aborted: false, subscription, answered: false, defers: [] }
+    if (early && subscription) call.flow = { credit: early.credit, lossy: early.lossy, dropped: 0 }
     this.served++
     this.running.add(call)
     if (id !== undefined) this.calls.set(id, call)
@@ -218,6 +262,7 @@ export class Connection {
     }
     const iterator = result as AsyncIterator<unknown>
     call.iterator = iterator
+    const flow = call.flow
     let slice = Date.now()
     while (!call.aborted) {
       // Give other connections (and timers, and this socket's reads) a turn every few ms.
@@ -226,22 +271,73 @@ export class Connection {
         slice = Date.now()
         if (call.aborted) break
       }
-      while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !call.aborted) {
-        await new Promise<void>((resolve) => {
-          this.drainWaiters.add(resolve)
-          this.peer.onDrain(() => {
-            this.drainWaiters.delete(resolve)
-            resolve()
-          })
-        })
+      if (!flow?.lossy) {
+        await this.drained(call)
+        // Out of credit: the generator waits at its yield until the client grants more.
+        while (flow && flow.credit <= 0 && !call.aborted) await new Promise<void>((resolve) => (flow.wake = resolve))
       }
       if (call.aborted) break
       const step = await iterator.next()
       if (call.aborted) break
       if (step.done) return { jsonrpc: '2.0', id, result: step.value ?? null }
+      if (flow) {
+        if (flow.credit <= 0 || (flow.lossy && this.peer.bufferedAmount > this.options.highWaterMark)) {
+          flow.dropped++
+          continue
+        }
+        flow.credit--
+        if (flow.dropped > 0) {
+          this.send({ jsonrpc: '2.0', method: WsMethod.Next, params: { id, value: step.value, dropped: flow.dropped } })
+          flow.dropped = 0
+          continue
+        }
+      }
       this.send({ jsonrpc: '2.0', method: WsMethod.Next, params: { id, value: step.value } })
     }
     return undefined
+  }
+
+  /** Resolves once the socket's buffer is under the high-water mark (or the call stopped). */
+  private async drained(call: CallState): Promise<void> {
+    while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !call.aborted) {
+      await new Promise<void>((resolve) => {
+        this.drainWaiters.add(resolve)
+        this.peer.onDrain(() => {
+          this.drainWaiters.delete(resolve)
+          resolve()
+        })
+      })
+    }
+  }
+
+  /** `$/credit`: more items for a flow-controlled subscription, or early credit for a request to come. */
+  private credit(target: unknown): void {
+    const { id, credit, lossy } = (typeof target === 'object' && target !== null ? target : {}) as { id?: unknown; credit?: unknown; lossy?: unknown }
+    if ((typeof id !== 'string' && typeof id !== 'number') || !Number.isSafeInteger(credit) || (credit as number) < 0) return
+    const call = this.calls.get(id)
+    if (call) {
+      const flow = call.flow
+      if (!flow) return // a request, or a subscription that started without flow control
+      flow.credit = Math.min(Number.MAX_SAFE_INTEGER, flow.credit + (credit as number))
+      flow.wake?.()
+      return
+    }
+    const held = this.earlyCredit.get(id)
+    if (held) held.credit = Math.min(Number.MAX_SAFE_INTEGER, held.credit + (credit as number))
+    else {
+      // Bounded: the oldest early grant goes first.
+      if (this.earlyCredit.size >= this.options.maxSubscriptions) this.earlyCredit.delete(this.earlyCredit.keys().next().value!)
+      this.earlyCredit.set(id, { credit: credit as number, lossy: lossy === true })
+    }
+  }
+
+  private rateError(): ErrorObject {
+    const { maxMessageRate } = this.options
+    return {
+      code: 429,
+      message: `Too many messages: over ${maxMessageRate} per second on this connection (maxMessageRate); retry after the delay in data.retryAfter.`,
+      data: { retryAfter: this.rate?.retryAfter ?? 0 },
+    }
   }
 
   private context(call: CallState, defines: Record<string, unknown>): Record<string, unknown> {
@@ -304,6 +400,7 @@ export class Connection {
   private stop(call: CallState): void {
     call.aborted = true
     call.controller?.abort()
+    call.flow?.wake?.()
     // return() runs the generator's finally blocks (after a pending next() settles).
     call.iterator?.return?.().catch((error: unknown) => this.report(error, call.route))
   }

@@ -50,6 +50,13 @@ export interface WsEngineOptions {
    * their generators until the socket drains. @default 1_048_576 (1 MiB)
    */
   highWaterMark?: number
+  /**
+   * Messages per second a connection may send (a token bucket with bursts of twice that; each
+   * message of a batch and each WebSocket ping frame counts). Over it, requests are answered 429
+   * with `data.retryAfter` (seconds) and notifications are dropped; a client that goes on for
+   * another burst's worth is closed with 1008. `0` turns it off. @default 10_000
+   */
+  maxMessageRate?: number
   /** Send the message and stack of unexpected errors in `-32603` data. @default NODE_ENV !== 'production' */
   debug?: boolean
   /**
@@ -79,7 +86,7 @@ export interface WsEngine {
    * Starts serving a socket; call `receive` with each frame and `closed` (with the close code, when
    * known) when it closes. `id` names the connection in the log and in `ctx.id`.
    */
-  open(peer: WsPeer, upgrade: WsUpgrade): { readonly id: string; receive(data: string, isBinary: boolean): void; closed(code?: number): void }
+  open(peer: WsPeer, upgrade: WsUpgrade): { readonly id: string; receive(data: string, isBinary: boolean): void; pinged(): void; closed(code?: number): void }
   /**
    * Shutdown: ends subscriptions (-32001), lets requests in flight finish until `deadline`
    * (a timestamp in ms), answers the rest with -32001, then closes every socket with 1001.
@@ -97,6 +104,7 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     maxDepth: options.maxDepth ?? 64,
     maxBatchSize: options.maxBatchSize ?? 50,
     highWaterMark: options.highWaterMark ?? 1024 * 1024,
+    maxMessageRate: options.maxMessageRate ?? 10_000,
     debug: options.debug ?? debugByDefault(),
     onError: defaultOnError(options.onError, logger, 'a WebSocket route'),
     logger,
@@ -124,6 +132,7 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
       return {
         id: connection.id,
         receive: (data, isBinary) => connection.receive(data, isBinary),
+        pinged: () => connection.pinged(),
         closed: (code) => {
           if (!connections.delete(connection)) return
           connection.closed()

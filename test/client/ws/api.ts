@@ -12,7 +12,7 @@ export const getUserData = { protocol: 'ws', pattern: 'r', name: 'getUserData', 
   (userId: string, options?: wirerpc.WsRequestOptions) => Promise<UserData>
 >
 export const subscribeToUpdates = { protocol: 'ws', pattern: 's', name: 'subscribeToUpdates', arity: 2 } as wirerpc.Route<
-  (topic: string, count?: number, options?: wirerpc.WsCallOptions) => wirerpc.Subscription<Update>
+  (topic: string, count?: number, options?: wirerpc.WsSubscribeOptions) => wirerpc.Subscription<Update>
 >
 export const slow = { protocol: 'ws', pattern: 'r', name: 'slow', arity: 1 } as wirerpc.Route<
   (ms: number, options?: wirerpc.WsRequestOptions) => Promise<number>
@@ -40,4 +40,7 @@ export const waitForCancel = { protocol: 'ws', pattern: 's', name: 'waitForCance
 >
 export const unserializable = { protocol: 'ws', pattern: 'r', name: 'unserializable', arity: 0 } as wirerpc.Route<
   (options?: wirerpc.WsRequestOptions) => Promise<never>
+>
+export const counted = { protocol: 'ws', pattern: 's', name: 'counted', arity: 0 } as wirerpc.Route<
+  (options?: wirerpc.WsSubscribeOptions) => wirerpc.Subscription<string>
 >

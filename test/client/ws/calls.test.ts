@@ -1,9 +1,9 @@
 // The WebSocket client against a real serve(): the three call patterns, errors, options, and what
 // each call leaves behind (docs/client.md, "WebSocket routes").
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { BufferOverflowError, connectionOf, defineClient, NetworkError, TimeoutError, WsRequestError, type ClientOptions, type ErrorMode } from 'wirerpc/client'
+import { connectionOf, defineClient, NetworkError, TimeoutError, WsRequestError, type ClientOptions, type ErrorMode } from 'wirerpc/client'
 import { serve } from 'wirerpc/node'
-import { events, held, state } from '../../e2e/ws/routes.js'
+import { events, held, pulls, state } from '../../e2e/ws/routes.js'
 import { startWsServer } from '../../e2e/ws/protocol-harness.js'
 import * as api from './api.js'
 
@@ -181,19 +181,52 @@ describe('cancellation', () => {
   })
 })
 
-describe('memory', () => {
-  it('ends a subscription whose consumer falls wsMaxBuffered items behind, after handing over what it holds', async () => {
-    const finished = state.finallyRan
-    const updates = client({ wsMaxBuffered: 5 }).subscribeToUpdates('flood')
-    expect(await updates.next()).toMatchObject({ value: { data: 'flood 0' } })
-    await vi.waitFor(() => expect(state.finallyRan).toBe(finished + 1), { timeout: 3000 })
-    const rest: unknown[] = []
-    const error = await (async () => {
-      for await (const item of updates) rest.push(item)
-    })().catch((caught: unknown) => caught)
-    expect(rest).toHaveLength(5)
-    expect(error).toBeInstanceOf(BufferOverflowError)
-    expect(error).toMatchObject({ limit: 5, method: 'subscribeToUpdates', code: 'WIRERPC_ERR_BUFFER_OVERFLOW' })
+describe('flow control', () => {
+  it('stops pulling the generator at the window, long before the connection buffer would (64 KiB items)', async () => {
+    const before = pulls.count
+    const subscription = client().counted({ window: 4 })
+    await subscription.next()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // 4 granted: the generator ran to its 4th yield and waits there (the 1 MiB buffer alone would allow ~16).
+    expect(pulls.count - before).toBe(4)
+    // Every 2 items read (half the window), 2 more are granted: 4 read in all → 4 more pulled.
+    for (let i = 0; i < 3; i++) await subscription.next()
+    await vi.waitFor(() => expect(pulls.count - before).toBe(4 + 4))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(pulls.count - before).toBe(8)
+    await subscription.return()
+  })
+
+  it('pauses the server generator when the consumer stops reading a window ahead, and resumes it as the consumer reads', async () => {
+    const subscription = client({ wsWindow: 6 }).subscribeToUpdates('flow')
+    expect(await subscription.next()).toMatchObject({ value: { data: 'flow 0' } })
+    // The consumer stops: the server may send at most the window (6) in all, then pause.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const held: number[] = []
+    for (let i = 0; i < 5; i++) held.push(((await subscription.next()).value as { timestamp: number }).timestamp)
+    expect(held).toEqual([1, 2, 3, 4, 5])
+    // Reading granted more credit: items keep coming, in order, without a gap.
+    const next = await subscription.next()
+    expect(next.value).toMatchObject({ timestamp: 6 })
+    await subscription.return()
+  })
+
+  it('keeps a lossy subscription running, counts what it dropped, and goes on with the latest items', async () => {
+    const subscription = client().subscribeToUpdates('lossy', undefined, { window: 2, lossy: true })
+    expect(await subscription.next()).toMatchObject({ value: { timestamp: 0 } })
+    await new Promise((resolve) => setTimeout(resolve, 300)) // the generator yields every 2 ms meanwhile
+    const first = (await subscription.next()).value as { timestamp: number }
+    const second = (await subscription.next()).value as { timestamp: number }
+    const third = (await subscription.next()).value as { timestamp: number }
+    expect(first.timestamp).toBe(1)
+    expect(second.timestamp).toBe(2)
+    expect(third.timestamp).toBeGreaterThan(10) // items between were dropped, not buffered
+    expect(subscription.dropped).toBe(third.timestamp - 3)
+    await subscription.return()
+  })
+
+  it('throws a TypeError for an invalid window', () => {
+    expect(() => client().subscribeToUpdates('x', undefined, { window: 0 })).toThrow(/Invalid `window` 0/)
   })
 })
 
@@ -251,7 +284,7 @@ describe('the connection', () => {
   it('throws a TypeError naming an invalid WebSocket option', () => {
     expect(() => defineClient(api, { wsPingInterval: -1 })).toThrow(/Invalid `wsPingInterval` -1/)
     expect(() => defineClient(api, { wsPongTimeout: 0 })).toThrow(/Invalid `wsPongTimeout` 0/)
-    expect(() => defineClient(api, { wsMaxBuffered: 0.5 })).toThrow(/Invalid `wsMaxBuffered` 0.5/)
+    expect(() => defineClient(api, { wsWindow: 0.5 })).toThrow(/Invalid `wsWindow` 0.5/)
     expect(() => connectionOf({})).toThrow(/connectionOf\(\) takes a client made by defineClient/)
   })
 })

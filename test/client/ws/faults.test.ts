@@ -4,7 +4,7 @@
 import net from 'node:net'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocketServer } from 'ws'
-import { connectionOf, defineClient, NetworkError, WsRequestError, type ClientOptions, type ConnectionState } from 'wirerpc/client'
+import { BufferOverflowError, connectionOf, defineClient, NetworkError, WsRequestError, type ClientOptions, type ConnectionState } from 'wirerpc/client'
 import { serve } from 'wirerpc/node'
 import { spawnServer } from '../../../bench/lib/spawn-server.js'
 import manifest from '../../e2e/ws/manifest.js'
@@ -210,6 +210,24 @@ describe('calls that cannot be answered settle', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(fake.connections()).toBe(1)
     expect(connectionOf(c).state).toBe('closed')
+  })
+
+  it('ends a subscription with a BufferOverflowError when the server sends more than the window (ignoring $/credit)', async () => {
+    const fake = await fakeServer((socket, message) => {
+      const { id, method } = JSON.parse(message) as { id?: number; method: string }
+      if (method !== 'waitForCancel') return
+      for (let i = 0; i < 10; i++) socket.send(JSON.stringify({ jsonrpc: '2.0', method: '$/next', params: { id, value: i } }))
+    })
+    const subscription = client(fake.url, { wsWindow: 3 }).waitForCancel()
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const item of subscription) seen.push(item)
+    })().catch((caught: unknown) => caught)
+    expect(seen).toEqual([0, 1, 2, 3]) // one handed to the waiting loop, the 3 it held, then the error
+    expect(error).toBeInstanceOf(BufferOverflowError)
+    expect(error).toMatchObject({ limit: 3, code: 'WIRERPC_ERR_BUFFER_OVERFLOW' })
+    await vi.waitFor(() => expect(fake.received.some((text) => text.includes('$/cancel'))).toBe(true))
+    expect(JSON.parse(fake.received[0]!)).toMatchObject({ method: '$/credit', params: { credit: 3 } }) // the window came first
   })
 
   it('ignores frames it cannot read and keeps the connection', async () => {
