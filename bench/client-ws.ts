@@ -15,6 +15,7 @@ import type { Connect, StackClient } from './lib/client-ws-client.js'
 import { checkEcho } from './lib/client-ws-client.js'
 import { ECHO_VALUE, INVALID_ECHO, type Echo } from './lib/client-ws-work.js'
 import type { BenchConfig } from './lib/config.js'
+import { positiveInteger } from './lib/config.js'
 import { processCpuSeconds } from './lib/process-cpu.js'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.js'
 import { median, round } from './lib/stats.js'
@@ -44,14 +45,6 @@ const RTT_MAX_CALLS = 20_000
 const PIPELINED_WARMUP = 1
 /** Seconds one stream may take, from the request to its end; beyond, the run fails. */
 const STREAM_TIMEOUT = 60
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}=${raw}: expected a positive integer.`)
-  return value
-}
 
 function selectedStacks(): readonly Stack[] {
   const names = process.env['BENCH_WS_CLIENT_STACKS']?.split(',').filter(Boolean)

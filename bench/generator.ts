@@ -8,6 +8,7 @@
  * Knobs: BENCH_GEN_RUNS (cold runs, default 5), BENCH_GEN_EDITS (edits of each kind, default 10),
  * BENCH_GEN_CPU_PROF (a directory: the child processes write `--cpu-prof` profiles there).
  */
+import { positiveInteger } from './lib/config.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -23,14 +24,6 @@ const TARGETS = { coldMs: 5_000, incrementalMs: 300 } as const
 const SHAPE = { files: 50, routesPerFile: 10 } as const
 const RUNNER = fileURLToPath(new URL('./lib/generator-runner.ts', import.meta.url))
 const RUN_TIMEOUT_MS = { cold: 120_000, incremental: 600_000 } as const
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}=${raw}: expected a positive integer.`)
-  return value
-}
 
 // Whatever happens (error, Ctrl-C), no runner process and no temporary project survive the run.
 const children = new Set<ChildProcess>()

@@ -13,6 +13,11 @@ export interface BenchConfig {
   readonly pipelining: number
 }
 
+/** A positive whole number from the environment variable `name`, or `fallback` when it is unset. */
+export function positiveInteger(name: string, fallback: number): number {
+  return positive(name, fallback, true)
+}
+
 function positive(name: string, fallback: number, integer: boolean): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback

@@ -8,10 +8,10 @@
  * middleware and the shutdown protocol.
  */
 import { createServer } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { getUser, METHOD, ticks } from '../lib/ws-work.js'
-import { announce } from './work.js'
+import { announceWebSocketServer } from './work.js'
 
 const MAX_MESSAGE_SIZE = 1024 * 1024
 const HIGH_WATER_MARK = 1024 * 1024
@@ -122,11 +122,4 @@ wss.on('connection', (ws, req) => {
   ws.on('error', () => {})
 })
 
-server.listen(0, '127.0.0.1', () => {
-  announce((server.address() as AddressInfo).port, async () => {
-    for (const ws of wss.clients) ws.terminate()
-    await new Promise((resolve) => wss.close(resolve))
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  })
-})
+announceWebSocketServer(server, wss)

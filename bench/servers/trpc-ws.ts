@@ -5,12 +5,11 @@
  * `ws://127.0.0.1:<port>/`.
  */
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { initTRPC } from '@trpc/server'
 import { applyWSSHandler } from '@trpc/server/adapters/ws'
 import { WebSocketServer } from 'ws'
 import { echo, parseCount, parseEcho, ticks } from '../lib/client-ws-work.js'
-import { announce } from './work.js'
+import { announceWebSocketServer } from './work.js'
 
 const t = initTRPC.create()
 
@@ -28,11 +27,4 @@ const server = createServer((_req, res) => res.writeHead(404).end())
 // 1 MiB messages at most and no compression, as wirerpc's defaults.
 const wss = new WebSocketServer({ server, maxPayload: 1024 * 1024, perMessageDeflate: false })
 applyWSSHandler({ wss, router: appRouter })
-server.listen(0, '127.0.0.1', () => {
-  announce((server.address() as AddressInfo).port, async () => {
-    for (const ws of wss.clients) ws.terminate()
-    await new Promise((resolve) => wss.close(resolve))
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  })
-})
+announceWebSocketServer(server, wss)

@@ -2,6 +2,9 @@
  * The application work both benchmark servers share, so that they differ only in how a request
  * becomes a handler call and a result becomes a response.
  */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { WebSocketServer } from 'ws'
 
 export interface User {
   id: number
@@ -41,4 +44,16 @@ export function announce(port: number, close: () => Promise<void>): void {
   const exit = () => void close().finally(() => process.exit(0))
   process.stdin.on('end', exit).resume()
   process.once('SIGTERM', exit)
+}
+
+/** Announces a `ws` server on a Node HTTP server; closing terminates its clients first. */
+export function announceWebSocketServer(server: Server, wss: WebSocketServer): void {
+  server.listen(0, '127.0.0.1', () => {
+    announce((server.address() as AddressInfo).port, async () => {
+      for (const ws of wss.clients) ws.terminate()
+      await new Promise((resolve) => wss.close(resolve))
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    })
+  })
 }

@@ -63,6 +63,8 @@ export class Connection {
   /** Credit granted for ids whose request has not arrived yet (at most maxSubscriptions). */
   private readonly earlyCredit = new Map<RequestId, { credit: number; lossy: boolean }>()
   private readonly rate: RateLimit | undefined
+  /** Far over maxMessageRate: reading nothing more, closing once accepted requests are answered. */
+  private flooded = false
 
   constructor(
     readonly id: string,
@@ -80,7 +82,7 @@ export class Connection {
   }
 
   receive(data: string, isBinary: boolean): void {
-    if (this.isClosed) return
+    if (this.isClosed || this.flooded) return
     if (isBinary) {
       if (this.limit(1) === 'close') return
       return this.send(failure(null, { code: WsErrorCode.ParseError, message: 'Parse error: binary frames are not supported; send JSON-RPC messages as text frames.' }))
@@ -102,10 +104,19 @@ export class Connection {
     if (!this.isClosed) this.limit(1)
   }
 
-  /** Takes tokens for `count` messages; closes the connection (1008) when it is far over the rate. */
+  /**
+   * Takes tokens for `count` messages. Far over the rate, the connection reads nothing more and
+   * closes (1008) once the requests it accepted are answered (within a second at most).
+   */
   private limit(count: number): 'ok' | 'over' | 'close' {
+    if (this.flooded) return 'close'
     const verdict = this.rate?.take(count) ?? 'ok'
-    if (verdict === 'close') this.peer.close(WsCloseCode.PolicyViolation, `Message rate over maxMessageRate (${this.options.maxMessageRate}/s): slow down.`)
+    if (verdict === 'close') {
+      this.flooded = true
+      void this.requestsDone(Date.now() + FLOOD_GRACE_MS).then(() => {
+        if (!this.isClosed) this.peer.close(WsCloseCode.PolicyViolation, `Message rate over maxMessageRate (${this.options.maxMessageRate}/s): slow down.`)
+      })
+    }
     return verdict
   }
 
@@ -120,17 +131,21 @@ export class Connection {
     this.shuttingDown = true
     for (const call of this.running) if (call.subscription) this.end(call, shuttingDownError())
     // Subscriptions are answered already; wait for the requests only.
-    if (this.requests > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
-        this.idle = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    }
+    await this.requestsDone(deadline)
     for (const call of this.running) this.end(call, shuttingDownError())
     this.peer.close(WsCloseCode.GoingAway, 'Server shutting down.')
+  }
+
+  /** Resolves once no request is in flight (their answers sent), or at `deadline` (ms). */
+  private async requestsDone(deadline: number): Promise<void> {
+    if (this.requests === 0) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
+      this.idle = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   }
 
   private async batch(messages: unknown[], over: boolean): Promise<void> {
@@ -438,6 +453,9 @@ export class Connection {
 /** A macrotask turn: setImmediate where the runtime has it (Node, Bun), else a zero timer. */
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => ((globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn: () => void) => setTimeout(fn, 0)))(resolve))
+
+/** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
+const FLOOD_GRACE_MS = 1000
 
 const NO_CHAIN: Promise<ChainResult> = Promise.resolve({ ok: true, defines: {} })
 
