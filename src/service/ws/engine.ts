@@ -47,7 +47,7 @@ export interface WsEngineOptions {
   maxBatchSize?: number
   /**
    * Outbound bytes buffered per connection (unsent) above which subscriptions stop pulling from
-   * their generators until the socket drains. @default 1_048_576 (1 MiB)
+   * their generators until the socket drains. @default 262_144 (256 KiB)
    */
   highWaterMark?: number
   /**
@@ -103,7 +103,7 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     maxSubscriptions: options.maxSubscriptions ?? 100,
     maxDepth: options.maxDepth ?? 64,
     maxBatchSize: options.maxBatchSize ?? 50,
-    highWaterMark: options.highWaterMark ?? 1024 * 1024,
+    highWaterMark: options.highWaterMark ?? 256 * 1024,
     maxMessageRate: options.maxMessageRate ?? 10_000,
     debug: options.debug ?? debugByDefault(),
     onError: defaultOnError(options.onError, logger, 'a WebSocket route'),
