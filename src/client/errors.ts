@@ -135,6 +135,22 @@ export class WsRequestError extends Error {
 }
 
 /**
+ * A subscription was resumed after a reconnect from an event the server's source no longer holds
+ * (code `-32002`): events would be missing. Reload the current state (over HTTP, say), then
+ * subscribe again; `lastEventId` is where the client stood.
+ */
+export class ResyncRequiredError extends WsRequestError {
+  readonly lastEventId: string | undefined
+
+  constructor(method: string, error: { code: number; message: string; data?: unknown }) {
+    super(method, error)
+    this.name = 'ResyncRequiredError'
+    const data = error.data as { lastEventId?: unknown } | undefined
+    this.lastEventId = typeof data?.lastEventId === 'string' ? data.lastEventId : undefined
+  }
+}
+
+/**
  * The server sent a subscription more unread items than its flow-control window (`wsWindow`):
  * a server that does not support `$/credit`, or one that ignores it. The client ended the
  * subscription (sending `$/cancel`) instead of buffering without bound. Read faster, raise the
@@ -163,7 +179,7 @@ export interface WsTarget {
 }
 
 /** The errors the client itself raises; `beforeError` hooks receive and return these. */
-export type ClientError = HTTPError | TimeoutError | NetworkError | WsRequestError | BufferOverflowError
+export type ClientError = HTTPError | TimeoutError | NetworkError | WsRequestError | ResyncRequiredError | BufferOverflowError
 
 function describeTarget(target: Request | WsTarget): string {
   return target instanceof Request ? `${target.method} ${target.url}` : `WebSocket call "${target.method}"`

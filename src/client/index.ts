@@ -5,7 +5,7 @@
  * @module
  */
 export { defineClient } from './define-client.js'
-export { HTTPError, TimeoutError, NetworkError, WsRequestError, BufferOverflowError } from './errors.js'
+export { HTTPError, TimeoutError, NetworkError, WsRequestError, ResyncRequiredError, BufferOverflowError } from './errors.js'
 export { connectionOf } from './ws/handle.js'
 export type { WsConnection } from './ws/handle.js'
 export type { ConnectionState } from './ws/connection.js'

@@ -174,7 +174,7 @@ export class RouteAnalyzer {
   private result(signature: ts.Signature, declaration: ts.Declaration, diagnostics: Diagnostic[], name: string): { format: ResultFormat; result: Node } {
     const returnType = signature.getReturnType()
     const item = this.asyncIterableItem(returnType)
-    if (item) return { format: 'json-seq', result: this.walk(item, 'the yielded value', declaration) }
+    if (item) return { format: 'json-seq', result: this.walkItem(item, declaration) }
     const awaited = this.checker.getAwaitedType(returnType) ?? returnType
     if (this.isResponse(awaited)) return { format: 'response', result: { kind: 'void' } }
     if (awaited.flags & this.ts.TypeFlags.Any) {
@@ -193,6 +193,18 @@ export class RouteAnalyzer {
     const result = nextType && this.checker.getAwaitedType(nextType)
     const value = result && this.checker.getPropertyOfType(this.checker.getNonNullableType(result), 'value')
     return value ? this.checker.getTypeOfSymbol(value) : undefined
+  }
+
+  /** A yielded value; `tracked(id, value)` items (wirerpc's `Tracked<T>`) reach the client as their `value`. */
+  private walkItem(item: ts.Type, declaration: ts.Declaration): Node {
+    const members = item.isUnion() ? item.types : [item]
+    const valueOf = (member: ts.Type) => (this.checker.getPropertyOfType(member, '~wirerpc.tracked') ? this.checker.getPropertyOfType(member, 'value') : undefined)
+    if (!members.some(valueOf)) return this.walk(item, 'the yielded value', declaration)
+    const nodes = members.map((member) => {
+      const value = valueOf(member)
+      return this.walk(value ? this.checker.getTypeOfSymbol(value) : member, 'the yielded value', declaration)
+    })
+    return nodes.length === 1 ? nodes[0]! : { kind: 'union', members: nodes }
   }
 
   private isResponse(type: ts.Type): boolean {

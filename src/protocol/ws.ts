@@ -18,6 +18,8 @@ export const WsMethod = {
   Ping: '$/ping',
   /** Client → Server: grants a subscription more items (flow control). */
   Credit: '$/credit',
+  /** Client → Server: before a subscription's request, the last event id it received (resuming). */
+  Resume: '$/resume',
 } as const
 
 /** JSON-RPC error codes (HTTP errors thrown by handlers keep their HTTP status as the code). */
@@ -28,6 +30,7 @@ export const WsErrorCode = {
   InvalidParams: -32602,
   InternalError: -32603,
   ServerShuttingDown: -32001,
+  ResyncRequired: -32002,
   RequestCancelled: -32800,
 } as const
 
@@ -64,7 +67,7 @@ export interface ErrorObject {
 export interface NextMessage {
   jsonrpc: '2.0'
   method: typeof WsMethod.Next
-  params: { id: RequestId; value: unknown; dropped?: number }
+  params: { id: RequestId; value: unknown; dropped?: number; eventId?: string }
 }
 
 /** Client → Server: grants subscription `id` `credit` more items; `lossy` (in the first grant) drops rather than pauses. */

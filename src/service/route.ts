@@ -9,6 +9,7 @@
  */
 import type { HttpMethod } from '../protocol/manifest.js'
 import type { RequestContext } from './context.js'
+import type { PubSub } from './pubsub/pubsub.js'
 import type { Middleware } from './middleware.js'
 
 /** The value of a path parameter once coerced by its declared type. */
@@ -50,6 +51,13 @@ export interface WsContext {
   readonly signal: AbortSignal
   /** Runs `fn` when the call ends, however it ends. */
   defer(fn: () => void | Promise<void>): void
+  /**
+   * For a subscription the client resumed after a reconnect: the event id of the last item it
+   * received (`yield tracked(id, value)`); pass it to `pubsub.subscribe`. `undefined` otherwise.
+   */
+  readonly lastEventId: string | undefined
+  /** The server's `PubSub` (`serve(routes, { pubsub })`; in memory by default). */
+  readonly pubsub: PubSub
 }
 
 /** A WebSocket route as a route module exports it. */

@@ -8,6 +8,7 @@ import { serve } from 'wirerpc/node'
 import type { ServerHttpRoute, ServerManifest } from 'wirerpc/service'
 import { buildPath } from '../../src/protocol/path.js'
 import { encodeQuery } from '../../src/protocol/query.js'
+import { findPollutingKey } from '../../src/service/schema/check.js'
 import { fixtureNames, generateFixture, optionsOf } from './harness.js'
 import { valid, wrongValue } from './schema-arbitrary.js'
 import { connect } from '../e2e/ws/helpers.js'
@@ -54,6 +55,8 @@ describe.each(fixtureNames)('fixture %s, served', async (name) => {
   it.each(routes.map((route) => [route.name, route] as const))('%s accepts values generated from its schemas', async (_name, route) => {
     await fc.assert(
       fc.asyncProperty(pathParams(route), data(route), async (params, input) => {
+        // Free-form (`any`) values may hold a `__proto__` key, which the server rightly refuses (another test).
+        fc.pre(findPollutingKey(input) === undefined)
         const { status, body } = await call(route, params, input)
         expect(status, JSON.stringify({ params, input, body })).toBeLessThan(300)
       }),

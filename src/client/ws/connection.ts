@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { WsMethod, type ErrorObject } from '../../protocol/ws.js'
-import { NetworkError, WsRequestError } from '../errors.js'
+import { WsErrorCode, WsMethod, type ErrorObject } from '../../protocol/ws.js'
+import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { MAX_TIMER_DELAY } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
 import { createSocket, refusedStatus } from './socket.js'
@@ -39,10 +39,10 @@ export interface PendingCall {
   retries: number
   /** A subscription that reached the server once; it is resent after every reconnect. */
   established: boolean
-  /** A message sent right before the request, each time it is sent (a subscription's first `$/credit`). */
-  preamble?: () => string
-  /** A `$/next` item; `dropped` counts the items a lossy subscription lost before it. */
-  next(value: unknown, dropped: number): void
+  /** Messages sent right before the request, each time it is sent (a subscription's `$/credit` and `$/resume`). */
+  preamble?: () => string[]
+  /** A `$/next` item; `dropped` counts the items a lossy subscription lost before it; `eventId` tracks it. */
+  next(value: unknown, dropped: number, eventId: string | undefined): void
   settle(error: Error | undefined, result?: unknown): void
 }
 
@@ -316,17 +316,23 @@ export class Connection {
 
   #dispatch(message: unknown): void {
     if (typeof message !== 'object' || message === null) return
-    const { id, method, params, error } = message as { id?: unknown; method?: unknown; params?: { id?: unknown; value?: unknown; dropped?: unknown }; error?: ErrorObject }
+    const { id, method, params, error } = message as {
+      id?: unknown
+      method?: unknown
+      params?: { id?: unknown; value?: unknown; dropped?: unknown; eventId?: unknown }
+      error?: ErrorObject
+    }
     if (method === WsMethod.Next) {
       const call = typeof params?.id === 'number' ? this.#calls.get(params.id) : undefined
-      const dropped = params?.dropped
-      call?.next(params?.value, typeof dropped === 'number' && dropped > 0 ? dropped : 0)
+      const { dropped, eventId } = params ?? {}
+      call?.next(params?.value, typeof dropped === 'number' && dropped > 0 ? dropped : 0, typeof eventId === 'string' ? eventId : undefined)
       return
     }
     const call = typeof id === 'number' ? this.#calls.get(id) : undefined
     if (!call) return // a pong, or the answer to a call already cancelled
     if (error !== undefined) {
-      const wsError = new WsRequestError(call.method, normalizeError(error))
+      const object = normalizeError(error)
+      const wsError = object.code === WsErrorCode.ResyncRequired ? new ResyncRequiredError(call.method, object) : new WsRequestError(call.method, object)
       // A restarting server ends subscriptions with -32001, then closes: resubscribe after reconnecting.
       if (call.subscription && wsError.code === -32001) call.sent = false
       else this.#settle(call, wsError)
@@ -342,8 +348,7 @@ export class Connection {
   }
 
   #write(call: PendingCall): void {
-    const preamble = call.preamble?.()
-    if (preamble !== undefined && !this.#send(preamble)) return
+    for (const text of call.preamble?.() ?? []) if (!this.#send(text)) return
     if (!this.#send(call.text)) return
     call.sent = true
     if (call.subscription) call.established = true

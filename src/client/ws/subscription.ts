@@ -58,6 +58,8 @@ export class WsSubscription<T> implements Subscription<T> {
   /** Items the consumer took since credit was last granted. */
   #consumed = 0
   #dropped = 0
+  /** Event id of the last tracked item received: sent with `$/resume` when subscribing again. */
+  #lastEventId: string | undefined
 
   constructor(setup: SubscriptionSetup) {
     this.#setup = setup
@@ -102,11 +104,16 @@ export class WsSubscription<T> implements Subscription<T> {
     this.#consumed = 0
   }
 
-  /** The first credit, sent before the request on every (re)connection: the window minus what is still unread. */
-  #firstCredit(id: number): string {
+  /**
+   * Sent before the request on every (re)connection: the first credit (the window minus what is
+   * still unread) and, once items were tracked, where to resume from.
+   */
+  #preamble(id: number): string[] {
     this.#consumed = 0
     const { window, lossy } = this.#setup
-    return JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Credit, params: { id, credit: Math.max(0, window - this.#buffer.length), ...(lossy ? { lossy } : {}) } })
+    const credit = JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Credit, params: { id, credit: Math.max(0, window - this.#buffer.length), ...(lossy ? { lossy } : {}) } })
+    if (this.#lastEventId === undefined) return [credit]
+    return [credit, JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Resume, params: { id, lastEventId: this.#lastEventId } })]
   }
 
   #start(): void {
@@ -126,8 +133,8 @@ export class WsSubscription<T> implements Subscription<T> {
       sent: false,
       retries: 0,
       established: false,
-      preamble: () => this.#firstCredit(id),
-      next: (value, dropped) => this.#push(value as T, dropped),
+      preamble: () => this.#preamble(id),
+      next: (value, dropped, eventId) => this.#push(value as T, dropped, eventId),
       settle: (error, result) => this.#end(error ? { error: this.#setup.onError(error) } : { result }, false),
     }
     connection.call(call)
@@ -137,9 +144,10 @@ export class WsSubscription<T> implements Subscription<T> {
     this.#end({ error: Promise.resolve(this.#setup.signal!.reason) }, true)
   }
 
-  #push(value: T, dropped: number): void {
+  #push(value: T, dropped: number, eventId: string | undefined): void {
     if (this.#ending) return
     this.#dropped += dropped
+    if (eventId !== undefined) this.#lastEventId = eventId
     const waiter = this.#waiters.shift()
     if (waiter) {
       this.#took()

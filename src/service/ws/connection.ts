@@ -14,6 +14,7 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
+import { isTracked } from '../pubsub/pubsub.js'
 import { RateLimit } from './rate-limit.js'
 
 /** Flow control of one subscription (`$/credit`, docs/protocol.md). */
@@ -41,6 +42,15 @@ interface CallState {
   readonly defers: (() => void | Promise<void>)[]
   /** Set when the client granted credit before the request: the subscription is flow-controlled. */
   flow?: Flow
+  /** `$/resume` before the request: the last event id the client received. */
+  lastEventId?: string
+}
+
+/** What `$/credit` and `$/resume` say about a request that has not arrived yet. */
+interface Early {
+  credit?: number
+  lossy?: boolean
+  lastEventId?: string
 }
 
 type ChainResult = { ok: true; defines: Record<string, unknown> } | { ok: false; error: ErrorObject }
@@ -60,8 +70,8 @@ export class Connection {
   private idle: (() => void) | undefined
   /** Calls dispatched to a route so far (for the log). */
   private served = 0
-  /** Credit granted for ids whose request has not arrived yet (at most maxSubscriptions). */
-  private readonly earlyCredit = new Map<RequestId, { credit: number; lossy: boolean }>()
+  /** Credit and resume points for ids whose request has not arrived yet (at most maxSubscriptions). */
+  private readonly early = new Map<RequestId, Early>()
   private readonly rate: RateLimit | undefined
   /** Far over maxMessageRate: reading nothing more, closing once accepted requests are answered. */
   private flooded = false
@@ -172,6 +182,7 @@ export class Connection {
     // Cancelling and granting credit go on over the rate: flow control must not stall.
     if (method === WsMethod.Cancel) return void this.cancel(params[0])
     if (method === WsMethod.Credit) return void this.credit(params[0])
+    if (method === WsMethod.Resume) return void this.resume(params[0])
     if (over) return id === undefined ? undefined : failure(id, this.rateError())
     if (method === WsMethod.Ping) return id === undefined ? undefined : { jsonrpc: '2.0', id, result: 'pong' }
     const route = method.startsWith('$/') ? undefined : this.routes.get(method)
@@ -181,8 +192,8 @@ export class Connection {
     if (subscription && id === undefined) return undefined
     // A subscription in a batch answers outside the array: its terminal response is its own frame.
     if (subscription && batched) return void this.single(message).then((response) => response && this.send(response))
-    const early = id === undefined ? undefined : this.earlyCredit.get(id)
-    if (early) this.earlyCredit.delete(id!)
+    const early = id === undefined ? undefined : this.early.get(id)
+    if (early) this.early.delete(id!)
     if (id !== undefined) {
       const refused = this.refuse(id, subscription)
       if (refused) return refused
@@ -191,7 +202,10 @@ export class Connection {
       return undefined
     }
     const call: CallState = { id, route: route.entry.name, aborted: false, subscription, answered: false, defers: [] }
-    if (early && subscription) call.flow = { credit: early.credit, lossy: early.lossy, dropped: 0 }
+    if (early && subscription) {
+      if (early.credit !== undefined) call.flow = { credit: early.credit, lossy: early.lossy === true, dropped: 0 }
+      if (early.lastEventId !== undefined) call.lastEventId = early.lastEventId
+    }
     this.served++
     this.running.add(call)
     if (id !== undefined) this.calls.set(id, call)
@@ -295,19 +309,17 @@ export class Connection {
       const step = await iterator.next()
       if (call.aborted) break
       if (step.done) return { jsonrpc: '2.0', id, result: step.value ?? null }
+      let dropped = 0
       if (flow) {
         if (flow.credit <= 0 || (flow.lossy && this.peer.bufferedAmount > this.options.highWaterMark)) {
           flow.dropped++
           continue
         }
         flow.credit--
-        if (flow.dropped > 0) {
-          this.send({ jsonrpc: '2.0', method: WsMethod.Next, params: { id, value: step.value, dropped: flow.dropped } })
-          flow.dropped = 0
-          continue
-        }
+        dropped = flow.dropped
+        flow.dropped = 0
       }
-      this.send({ jsonrpc: '2.0', method: WsMethod.Next, params: { id, value: step.value } })
+      this.send(nextMessage(id, step.value, dropped))
     }
     return undefined
   }
@@ -337,13 +349,26 @@ export class Connection {
       flow.wake?.()
       return
     }
-    const held = this.earlyCredit.get(id)
-    if (held) held.credit = Math.min(Number.MAX_SAFE_INTEGER, held.credit + (credit as number))
-    else {
-      // Bounded: the oldest early grant goes first.
-      if (this.earlyCredit.size >= this.options.maxSubscriptions) this.earlyCredit.delete(this.earlyCredit.keys().next().value!)
-      this.earlyCredit.set(id, { credit: credit as number, lossy: lossy === true })
+    const held = this.earlyFor(id)
+    if (held.credit === undefined) held.lossy = lossy === true
+    held.credit = Math.min(Number.MAX_SAFE_INTEGER, (held.credit ?? 0) + (credit as number))
+  }
+
+  /** `$/resume`: the last event id of a subscription about to be sent again. */
+  private resume(target: unknown): void {
+    const { id, lastEventId } = (typeof target === 'object' && target !== null ? target : {}) as { id?: unknown; lastEventId?: unknown }
+    if ((typeof id !== 'string' && typeof id !== 'number') || typeof lastEventId !== 'string' || lastEventId.length > 200 || this.calls.has(id)) return
+    this.earlyFor(id).lastEventId = lastEventId
+  }
+
+  /** What is held for request `id` before it arrives; bounded, the oldest goes first. */
+  private earlyFor(id: RequestId): Early {
+    let held = this.early.get(id)
+    if (!held) {
+      if (this.early.size >= this.options.maxSubscriptions) this.early.delete(this.early.keys().next().value!)
+      this.early.set(id, (held = {}))
     }
+    return held
   }
 
   private rateError(): ErrorObject {
@@ -367,6 +392,8 @@ export class Connection {
         return call.controller.signal
       },
       defer: (fn: () => void | Promise<void>) => void call.defers.push(fn),
+      lastEventId: call.lastEventId,
+      pubsub: this.options.pubsub,
     }
   }
 
@@ -453,6 +480,13 @@ export class Connection {
 /** A macrotask turn: setImmediate where the runtime has it (Node, Bun), else a zero timer. */
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => ((globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn: () => void) => setTimeout(fn, 0)))(resolve))
+
+/** A `$/next` message: a tracked item carries its event id; a lossy one what was dropped before it. */
+function nextMessage(id: RequestId, item: unknown, dropped: number): unknown {
+  const params: { id: RequestId; value: unknown; dropped?: number; eventId?: string } = isTracked(item) ? { id, value: item.value, eventId: item.id } : { id, value: item }
+  if (dropped > 0) params.dropped = dropped
+  return { jsonrpc: '2.0', method: WsMethod.Next, params }
+}
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000

@@ -14,6 +14,8 @@ import { HttpError } from '../errors.js'
 import { defaultOnError, duration, logError, plural, resolveLogger, shortUserAgent, type Logger, type LoggerOption } from '../log.js'
 import type { Middleware } from '../middleware.js'
 import { compileCheck, type CheckResult } from '../schema/check.js'
+import { createMemoryPubSub } from '../pubsub/memory.js'
+import { ResyncRequiredError, type PubSub } from '../pubsub/pubsub.js'
 import { Connection } from './connection.js'
 
 /** The engine's view of a socket: four members, implemented by each adapter. */
@@ -57,6 +59,11 @@ export interface WsEngineOptions {
    * another burst's worth is closed with 1008. `0` turns it off. @default 10_000
    */
   maxMessageRate?: number
+  /**
+   * The publish/subscribe that handlers reach as `ctx.pubsub` (docs/scaling.md): in memory for one
+   * process, or Redis Streams (`wirerpc/redis`) for several. @default createMemoryPubSub()
+   */
+  pubsub?: PubSub
   /** Send the message and stack of unexpected errors in `-32603` data. @default NODE_ENV !== 'production' */
   debug?: boolean
   /**
@@ -105,6 +112,7 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     maxBatchSize: options.maxBatchSize ?? 50,
     highWaterMark: options.highWaterMark ?? 256 * 1024,
     maxMessageRate: options.maxMessageRate ?? 10_000,
+    pubsub: options.pubsub ?? createMemoryPubSub(),
     debug: options.debug ?? debugByDefault(),
     onError: defaultOnError(options.onError, logger, 'a WebSocket route'),
     logger,
@@ -190,6 +198,7 @@ export function reportError(error: unknown, options: ResolvedWsOptions, request:
 export function toErrorObject(error: unknown, options: ResolvedWsOptions, request: Request, site: ErrorSite): ErrorObject {
   if (HttpError.is(error)) return { code: error.status, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }
   if (error instanceof Response) return { code: error.status, message: error.statusText || `HTTP ${error.status}` }
+  if (ResyncRequiredError.is(error)) return { code: WsErrorCode.ResyncRequired, message: error.message, data: { lastEventId: error.lastEventId } }
   reportError(error, options, request, site)
   const data = options.debug ? (error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) }) : undefined
   return { code: WsErrorCode.InternalError, message: 'Internal error.', ...(data ? { data } : {}) }

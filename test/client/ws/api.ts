@@ -44,3 +44,9 @@ export const unserializable = { protocol: 'ws', pattern: 'r', name: 'unserializa
 export const counted = { protocol: 'ws', pattern: 's', name: 'counted', arity: 0 } as wirerpc.Route<
   (options?: wirerpc.WsSubscribeOptions) => wirerpc.Subscription<string>
 >
+export const topicEvents = { protocol: 'ws', pattern: 's', name: 'topicEvents', arity: 1 } as wirerpc.Route<
+  (topic: string, options?: wirerpc.WsSubscribeOptions) => wirerpc.Subscription<{ n: number }>
+>
+export const publish = { protocol: 'ws', pattern: 'r', name: 'publish', arity: 2 } as wirerpc.Route<
+  (topic: string, n: number, options?: wirerpc.WsRequestOptions) => Promise<string>
+>

@@ -20,4 +20,7 @@ export default [
   { protocol: 'ws', name: 'me', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).me },
   { protocol: 'ws', name: 'waitForCancel', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).waitForCancel },
   { protocol: 'ws', name: 'unserializable', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).unserializable },
+  { protocol: 'ws', name: 'topicEvents', pattern: 's', paramsSchema: tuple([string]), import: async () => (await routes()).topicEvents },
+  { protocol: 'ws', name: 'publish', pattern: 'r', paramsSchema: tuple([string, number]), import: async () => (await routes()).publish },
+  { protocol: 'ws', name: 'resumedFrom', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).resumedFrom },
 ] satisfies ServerManifest

@@ -1,5 +1,5 @@
 // WebSocket route modules for the engine tests, as users write them.
-import { ConflictError, route, UnauthorizedError, type WsContext } from 'wirerpc/service'
+import { ConflictError, route, tracked, UnauthorizedError, type WsContext } from 'wirerpc/service'
 
 export interface UserData {
   id: string
@@ -100,3 +100,19 @@ export const waitForCancel = route.ws(async function* (ctx: WsContext) {
 })
 
 export const unserializable = route.ws(async () => ({ big: BigInt(1) }))
+
+// --- resumable subscriptions ---
+/** Events of a topic from the server's PubSub, tracked so that clients resume after a reconnect. */
+export const topicEvents = route.ws(async function* (topic: string, ctx: WsContext) {
+  for await (const event of ctx.pubsub.subscribe<{ n: number }>(topic, { signal: ctx.signal, lastEventId: ctx.lastEventId })) {
+    yield tracked(event.id, event.value)
+  }
+})
+
+/** Publishes `{ n }` on a topic; resolves with the event id. */
+export const publish = route.ws(async (topic: string, n: number, ctx: WsContext) => ctx.pubsub.publish(topic, { n }))
+
+/** What the handler saw as ctx.lastEventId (for the protocol tests). */
+export const resumedFrom = route.ws(async function* (ctx: WsContext) {
+  yield ctx.lastEventId ?? null
+})
