@@ -14,20 +14,8 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
-import { isTracked } from '../pubsub/pubsub.js'
+import { EarlyMessages, flowOf, nextMessage, type Flow } from './flow.js'
 import { RateLimit } from './rate-limit.js'
-
-/** Flow control of one subscription (`$/credit`, docs/protocol.md). */
-interface Flow {
-  /** Items the client still accepts. */
-  credit: number
-  /** Drop items rather than pause when out of credit or over the high-water mark. */
-  readonly lossy: boolean
-  /** Items dropped since the last one sent. */
-  dropped: number
-  /** Wakes the paused stream when credit arrives or the call stops. */
-  wake?: (() => void) | undefined
-}
 
 interface CallState {
   readonly id: RequestId | undefined
@@ -43,13 +31,6 @@ interface CallState {
   /** Set when the client granted credit before the request: the subscription is flow-controlled. */
   flow?: Flow
   /** `$/resume` before the request: the last event id the client received. */
-  lastEventId?: string
-}
-
-/** What `$/credit` and `$/resume` say about a request that has not arrived yet. */
-interface Early {
-  credit?: number
-  lossy?: boolean
   lastEventId?: string
 }
 
@@ -71,7 +52,7 @@ export class Connection {
   /** Calls dispatched to a route so far (for the log). */
   private served = 0
   /** Credit and resume points for ids whose request has not arrived yet (at most maxSubscriptions). */
-  private readonly early = new Map<RequestId, Early>()
+  private readonly early: EarlyMessages
   private readonly rate: RateLimit | undefined
   /** Far over maxMessageRate: reading nothing more, closing once accepted requests are answered. */
   private flooded = false
@@ -84,6 +65,7 @@ export class Connection {
     private readonly options: ResolvedWsOptions,
   ) {
     this.rate = options.maxMessageRate > 0 ? new RateLimit(options.maxMessageRate) : undefined
+    this.early = new EarlyMessages(options.maxSubscriptions)
   }
 
   /** Calls dispatched to a route on this connection so far (refused ones not counted). */
@@ -181,8 +163,8 @@ export class Connection {
     const { id, method, params } = envelope.call
     // Cancelling and granting credit go on over the rate: flow control must not stall.
     if (method === WsMethod.Cancel) return void this.cancel(params[0])
-    if (method === WsMethod.Credit) return void this.credit(params[0])
-    if (method === WsMethod.Resume) return void this.resume(params[0])
+    if (method === WsMethod.Credit) return void this.early.credit(params[0], (callId) => this.calls.get(callId))
+    if (method === WsMethod.Resume) return void this.early.resume(params[0], (callId) => this.calls.has(callId))
     if (over) return id === undefined ? undefined : failure(id, this.rateError())
     if (method === WsMethod.Ping) return id === undefined ? undefined : { jsonrpc: '2.0', id, result: 'pong' }
     const route = method.startsWith('$/') ? undefined : this.routes.get(method)
@@ -192,8 +174,7 @@ export class Connection {
     if (subscription && id === undefined) return undefined
     // A subscription in a batch answers outside the array: its terminal response is its own frame.
     if (subscription && batched) return void this.single(message).then((response) => response && this.send(response))
-    const early = id === undefined ? undefined : this.early.get(id)
-    if (early) this.early.delete(id!)
+    const early = this.early.take(id)
     if (id !== undefined) {
       const refused = this.refuse(id, subscription)
       if (refused) return refused
@@ -203,8 +184,8 @@ export class Connection {
     }
     const call: CallState = { id, route: route.entry.name, aborted: false, subscription, answered: false, defers: [] }
     if (early && subscription) {
-      if (early.credit !== undefined) call.flow = { credit: early.credit, lossy: early.lossy === true, dropped: 0 }
-      if (early.lastEventId !== undefined) call.lastEventId = early.lastEventId
+      call.flow = flowOf(early)
+      call.lastEventId = early.lastEventId
     }
     this.served++
     this.running.add(call)
@@ -337,40 +318,6 @@ export class Connection {
     }
   }
 
-  /** `$/credit`: more items for a flow-controlled subscription, or early credit for a request to come. */
-  private credit(target: unknown): void {
-    const { id, credit, lossy } = (typeof target === 'object' && target !== null ? target : {}) as { id?: unknown; credit?: unknown; lossy?: unknown }
-    if ((typeof id !== 'string' && typeof id !== 'number') || !Number.isSafeInteger(credit) || (credit as number) < 0) return
-    const call = this.calls.get(id)
-    if (call) {
-      const flow = call.flow
-      if (!flow) return // a request, or a subscription that started without flow control
-      flow.credit = Math.min(Number.MAX_SAFE_INTEGER, flow.credit + (credit as number))
-      flow.wake?.()
-      return
-    }
-    const held = this.earlyFor(id)
-    if (held.credit === undefined) held.lossy = lossy === true
-    held.credit = Math.min(Number.MAX_SAFE_INTEGER, (held.credit ?? 0) + (credit as number))
-  }
-
-  /** `$/resume`: the last event id of a subscription about to be sent again. */
-  private resume(target: unknown): void {
-    const { id, lastEventId } = (typeof target === 'object' && target !== null ? target : {}) as { id?: unknown; lastEventId?: unknown }
-    if ((typeof id !== 'string' && typeof id !== 'number') || typeof lastEventId !== 'string' || lastEventId.length > 200 || this.calls.has(id)) return
-    this.earlyFor(id).lastEventId = lastEventId
-  }
-
-  /** What is held for request `id` before it arrives; bounded, the oldest goes first. */
-  private earlyFor(id: RequestId): Early {
-    let held = this.early.get(id)
-    if (!held) {
-      if (this.early.size >= this.options.maxSubscriptions) this.early.delete(this.early.keys().next().value!)
-      this.early.set(id, (held = {}))
-    }
-    return held
-  }
-
   private rateError(): ErrorObject {
     const { maxMessageRate } = this.options
     return {
@@ -480,13 +427,6 @@ export class Connection {
 /** A macrotask turn: setImmediate where the runtime has it (Node, Bun), else a zero timer. */
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => ((globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn: () => void) => setTimeout(fn, 0)))(resolve))
-
-/** A `$/next` message: a tracked item carries its event id; a lossy one what was dropped before it. */
-function nextMessage(id: RequestId, item: unknown, dropped: number): unknown {
-  const params: { id: RequestId; value: unknown; dropped?: number; eventId?: string } = isTracked(item) ? { id, value: item.value, eventId: item.id } : { id, value: item }
-  if (dropped > 0) params.dropped = dropped
-  return { jsonrpc: '2.0', method: WsMethod.Next, params }
-}
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
