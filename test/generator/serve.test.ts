@@ -68,6 +68,7 @@ describe.each(fixtureNames)('fixture %s, served', async (name) => {
   it.runIf(mutable.length > 0).each(mutable.map((route) => [route.name, route] as const))('%s rejects a single wrongly typed field with 400 and its path', async (_name, route) => {
     await fc.assert(
       fc.asyncProperty(pathParams(route), data(route), fc.constantFrom(...mutations(route)), async (params, input, [key, property]) => {
+        fc.pre(findPollutingKey(input) === undefined) // a `__proto__` key is refused first, at its own path
         const { status, body } = await call(route, params, { ...(input as object), [key]: wrongValue(property) })
         expect(status).toBe(400)
         // A query value that should be an array is read as a one-item array: the error is at its item.
