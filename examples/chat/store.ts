@@ -37,7 +37,6 @@ const firstSeen = new Map<string, string>()
 const openViews = new Map<string, number>()
 const typing = new Map<string, ReturnType<typeof setTimeout>>()
 
-export const newMessages = new Hub<Message>()
 export const presenceChanges = new Hub<Presence>()
 
 export function seen(user: string): void {
@@ -49,7 +48,6 @@ export function addMessage(user: string, text: string): Message {
   messages.push(message)
   if (messages.length > MAX_MESSAGES) messages.shift()
   setTyping(user, false)
-  newMessages.publish(message)
   return message
 }
 

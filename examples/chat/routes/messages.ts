@@ -1,7 +1,10 @@
 // Messages: the history over HTTP (paginated), sending over the WebSocket, new ones as a subscription.
-import { paginate, type t, type WsContext } from 'wirerpc/service'
+import { paginate, tracked, type t, type WsContext } from 'wirerpc/service'
 import { withUser } from '../identify.js'
-import { addMessage, history, newMessages, type Message } from '../store.js'
+import { addMessage, history, type Message } from '../store.js'
+
+/** The PubSub topic of new messages: shared by every instance when the server runs on Redis. */
+const TOPIC = 'chat:messages'
 
 /** The history, oldest first, a page at a time; the previous page holds older messages. */
 export const listMessages = withUser('/messages').get(async function* ({ before, limit = 50 }: { before?: number; limit?: number & t.Minimum<1> & t.Maximum<200> }) {
@@ -12,10 +15,17 @@ export const listMessages = withUser('/messages').get(async function* ({ before,
 
 /** Posts a message to the room; everyone subscribed to `messages` receives it. */
 export const sendMessage = withUser.ws(async (text: string & t.MinLength<1> & t.MaxLength<500>, ctx: WsContext & { user: string }): Promise<Message> => {
-  return addMessage(ctx.user, text)
+  const message = addMessage(ctx.user, text)
+  await ctx.pubsub.publish(TOPIC, message)
+  return message
 })
 
-/** Every message posted from now on. */
+/**
+ * Every message posted from now on, through the server's PubSub. Tracked: a page that reconnects
+ * (to this instance or another) gets what it missed, or a ResyncRequiredError.
+ */
 export const messages = withUser.ws(async function* (ctx: WsContext & { user: string }) {
-  yield* newMessages.subscribe(ctx.signal)
+  for await (const event of ctx.pubsub.subscribe<Message>(TOPIC, { signal: ctx.signal, lastEventId: ctx.lastEventId })) {
+    yield tracked(event.id, event.value)
+  }
 })

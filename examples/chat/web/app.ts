@@ -1,6 +1,6 @@
 // The chat page: the generated client, in the browser. HTTP for the history, one WebSocket for
 // everything live (sending, typing, new messages, presence), and the connection state on screen.
-import { connectionOf, defineClient, type ConnectionState, type ResponseStream } from 'wirerpc/client'
+import { connectionOf, defineClient, ResyncRequiredError, type ConnectionState, type ResponseStream } from 'wirerpc/client'
 import * as api from '../generated/client-api.js'
 
 type Message = api.Message
@@ -84,9 +84,19 @@ function join(name: string): void {
     if (previous) void loadPage(previous).catch(showError)
   })
 
-  // Live messages, for as long as the page is open; the client resubscribes after a drop.
+  // Live messages, for as long as the page is open. After a drop the client resubscribes and the
+  // server replays what was missed; when it no longer can (a restarted in-memory server), the
+  // loop throws ResyncRequiredError: reload the latest page and follow again.
   void (async () => {
-    for await (const message of client.messages()) show(message)
+    for (;;) {
+      try {
+        for await (const message of client.messages()) show(message)
+        return
+      } catch (error) {
+        if (!(error instanceof ResyncRequiredError)) throw error
+        await loadLatest()
+      }
+    }
   })().catch(showError)
 
   void (async () => {
