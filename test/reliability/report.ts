@@ -5,7 +5,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { Figure } from './harness.js'
 
-const SECTIONS = ['malformed traffic', 'limits', 'faults', 'slow consumers', 'churn', 'shutdown', 'soak'] as const
+const SECTIONS = ['malformed traffic', 'limits', 'faults', 'slow consumers', 'churn', 'shutdown', 'scale-out', 'soak'] as const
 const dir = fileURLToPath(new URL('./results/full/', import.meta.url))
 const figures = readdirSync(dir)
   .filter((file) => file.endsWith('.json'))

@@ -1,0 +1,241 @@
+// Kill test of the Redis setup (docs/scaling.md): three wirerpc server processes sharing a Redis
+// PubSub, subscribers connected through a round-robin TCP proxy, a publisher emitting numbered
+// events; one instance is killed (SIGKILL) every few seconds and restarted on its port about a
+// second later. Each subscriber's client reconnects (through the proxy, to a live instance) and
+// resumes with `$/resume`: every subscriber must end with the full sequence 1..N, no gap, no
+// duplicate (by number and by event id).
+//
+// Sizes (test/reliability/harness.ts): short inside `npm test`; full with RELIABILITY=full
+// (`RELIABILITY=full npx vitest run test/redis/kill.test.ts`).
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { connectionOf, defineClient, ResyncRequiredError, type ConnectionState } from 'wirerpc/client'
+import { createRedisPubSub } from 'wirerpc/redis'
+import { killAllServers, spawnServer, type ServerProcess } from '../../bench/lib/spawn-server.js'
+import { MODE, percentile, record, size } from '../reliability/harness.js'
+import * as api from './fixtures/api.js'
+import { startRedisServer, type RedisServer } from './redis-server.js'
+import { startRoundRobinProxy, type RoundRobinProxy } from './support-kill-proxy.js'
+import { spyingWebSocket, type NextFrame } from './support-kill-spy.js'
+
+const INSTANCES = 3
+const SUBSCRIBERS = size(20, 100)
+const DURATION_MS = size(8_000, 30_000)
+const KILL_EVERY_MS = size(2_500, 3_000)
+const RESTART_AFTER_MS = 1_000
+const RATE = 50 // events per second
+/**
+ * Entries the publisher keeps per stream (XADD MAXLEN ~): far more than the run publishes
+ * (RATE × DURATION ≤ 1,500), so a resume always finds its last event and no ResyncRequiredError
+ * can come from retention.
+ */
+const RETENTION = 100_000
+const TOPIC = 'numbers'
+const KEY_PREFIX = `kill-${process.pid}:`
+const script = new URL('./fixtures/server-process.ts', import.meta.url)
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** One server instance: its process while it runs, its fixed port, and its restarts. */
+interface Instance {
+  readonly name: string
+  port: number
+  process: ServerProcess | undefined
+  /** Resolves once the instance runs again after a kill. */
+  ready: Promise<void>
+}
+
+let redis: RedisServer
+let proxy: RoundRobinProxy | undefined
+let publisher: ReturnType<typeof createRedisPubSub> | undefined
+const instances: Instance[] = []
+
+beforeAll(async () => {
+  redis = await startRedisServer()
+  const env = { REDIS_URL: redis.url, KEY_PREFIX }
+  const started = await Promise.all(Array.from({ length: INSTANCES }, (_, i) => spawnServer(`kill-${i}`, script, 60_000, env)))
+  for (const [i, process] of started.entries()) instances.push({ name: `kill-${i}`, port: Number(new URL(process.url).port), process, ready: Promise.resolve() })
+  proxy = await startRoundRobinProxy(instances.map((instance) => instance.port))
+  publisher = createRedisPubSub({ url: redis.url, keyPrefix: KEY_PREFIX, retention: RETENTION })
+}, 90_000)
+
+afterAll(async () => {
+  await publisher?.close()
+  await proxy?.close()
+  await Promise.allSettled(instances.map(async (instance) => instance.process?.stop(2_000)))
+  killAllServers()
+  await redis?.dispose()
+}, 30_000)
+
+/** One subscriber: its client, what its loop yielded, the `$/next` frames it got, its reconnects. */
+interface Subscriber {
+  client: ReturnType<typeof defineClient<typeof api>>
+  values: number[]
+  frames: NextFrame[]
+  /** `open` → `reconnecting` transitions. */
+  reconnects: number
+  /** When the connection was last lost, while no `$/next` has arrived since. */
+  lostAt: number | undefined
+  /** For each loss: the time it was lost and the time of the first `$/next` after it. */
+  resumed: { lostAt: number; at: number }[]
+  error: unknown
+  /** Ends the subscription at the end of the test (one per subscriber: a shared signal would collect 100 listeners). */
+  abort: AbortController
+  loop: Promise<void>
+}
+
+it(`every subscriber gets the full sequence while instances are killed (${MODE})`, async () => {
+  const subscribers: Subscriber[] = []
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const subscriber = { values: [], frames: [], reconnects: 0, lostAt: undefined, resumed: [], error: undefined, abort: new AbortController() } as unknown as Subscriber
+    subscriber.client = defineClient(api, {
+      prefixUrl: `http://127.0.0.1:${proxy!.port}/`,
+      WebSocket: spyingWebSocket((frame) => {
+        subscriber.frames.push(frame)
+        if (subscriber.lostAt !== undefined) {
+          subscriber.resumed.push({ lostAt: subscriber.lostAt, at: Date.now() })
+          subscriber.lostAt = undefined
+        }
+      }),
+    })
+    connectionOf(subscriber.client).onStateChange((state: ConnectionState, previous: ConnectionState) => {
+      if (state === 'reconnecting' && previous === 'open') {
+        subscriber.reconnects++
+        subscriber.lostAt ??= Date.now()
+      }
+    })
+    subscriber.loop = (async () => {
+      try {
+        for await (const event of subscriber.client.events(TOPIC, { signal: subscriber.abort.signal })) subscriber.values.push(event.n)
+      } catch (error) {
+        if (!subscriber.abort.signal.aborted) subscriber.error = error
+      }
+    })()
+    subscribers.push(subscriber)
+  }
+
+  try {
+    // Warm-up events (n = 0) until every subscription is live on its instance, so that each one
+    // gets every numbered event from 1.
+    const warmUpDeadline = Date.now() + 60_000
+    while (subscribers.some((subscriber) => subscriber.values.length === 0)) {
+      if (Date.now() > warmUpDeadline) throw new Error('The subscriptions did not all start within 60 s.')
+      await publisher!.publish(TOPIC, { n: 0 })
+      await tick(50)
+    }
+    const settledBefore = subscribers.map((subscriber) => subscriber.reconnects)
+    expect(settledBefore.every((count) => count === 0)).toBe(true)
+
+    // The publisher: RATE numbered events per second, paced on the clock, for DURATION_MS.
+    const ids = new Map<number, string>()
+    const started = Date.now()
+    let published = 0
+    const publishing = (async () => {
+      while (Date.now() - started < DURATION_MS) {
+        const n = published + 1
+        ids.set(n, await publisher!.publish(TOPIC, { n }))
+        published = n
+        const due = started + (n * 1000) / RATE
+        await tick(Math.max(0, due - Date.now()))
+      }
+    })()
+
+    // The killer: every KILL_EVERY_MS, SIGKILL the next instance in turn (waiting for it to run,
+    // if it is still restarting) and start it again on its port RESTART_AFTER_MS later.
+    const kills: { at: number; instance: string; connections: number }[] = []
+    const killing = (async () => {
+      for (let k = 0; ; k++) {
+        const due = started + (k + 1) * KILL_EVERY_MS
+        if (due >= started + DURATION_MS) return
+        await tick(Math.max(0, due - Date.now()))
+        const instance = instances[k % INSTANCES]!
+        await instance.ready
+        const connections = proxy!.openTo(instance.port)
+        const at = Date.now()
+        await instance.process!.kill()
+        instance.process = undefined
+        kills.push({ at, instance: instance.name, connections })
+        instance.ready = (async () => {
+          await tick(RESTART_AFTER_MS)
+          instance.process = await spawnServer(instance.name, script, 60_000, { REDIS_URL: redis.url, KEY_PREFIX, PORT: String(instance.port) })
+        })()
+      }
+    })()
+
+    await Promise.all([publishing, killing])
+    const duration = Date.now() - started
+    const N = published
+
+    // Settle: wait until every subscriber has its last event (or failed), then a little longer
+    // for any late duplicate. A subscriber still short at the deadline fails the checks below,
+    // which show what it got.
+    const settleDeadline = Date.now() + 30_000
+    while (Date.now() < settleDeadline && subscribers.some((subscriber) => subscriber.error === undefined && subscriber.values.at(-1) !== N)) await tick(100)
+    await tick(500)
+    await Promise.all(instances.map(async (instance) => instance.ready))
+
+    const expected = Array.from({ length: N }, (_, i) => i + 1)
+    const errors = subscribers.map((subscriber) => subscriber.error).filter((error) => error !== undefined)
+    expect(errors.filter((error) => error instanceof ResyncRequiredError)).toEqual([])
+    expect(errors).toEqual([])
+    expect(new Set(ids.values()).size).toBe(N)
+    for (const [i, subscriber] of subscribers.entries()) {
+      // The loop's values: warm-up zeros, then exactly 1..N.
+      const first = subscriber.values.indexOf(1)
+      expect(subscriber.values.slice(0, first).every((n) => n === 0), `subscriber ${i}: warm-up only before 1`).toBe(true)
+      expect(subscriber.values.slice(first), `subscriber ${i}`).toEqual(expected)
+      // The frames: each event id once, and the id the publisher got for that number.
+      const numbered = subscriber.frames.filter((frame) => (frame.value as { n: number }).n !== 0)
+      const eventIds = numbered.map((frame) => frame.eventId)
+      expect(new Set(eventIds).size, `subscriber ${i}: distinct event ids`).toBe(eventIds.length)
+      expect(eventIds, `subscriber ${i}: event ids`).toEqual(expected.map((n) => ids.get(n)))
+      expect(subscriber.reconnects, `subscriber ${i}: reconnects`).toBeGreaterThanOrEqual(1)
+      expect(subscriber.lostAt, `subscriber ${i}: resumed after its last loss`).toBeUndefined()
+    }
+
+    // Every connection open on a killed instance was lost and reconnected.
+    const reconnects = subscribers.reduce((sum, subscriber) => sum + subscriber.reconnects, 0)
+    const killedConnections = kills.reduce((sum, kill) => sum + kill.connections, 0)
+    expect(kills.length).toBeGreaterThanOrEqual(INSTANCES) // every instance killed at least once
+    expect(reconnects).toBeGreaterThanOrEqual(killedConnections)
+    expect(proxy!.dropped).toBe(0)
+
+    // Time from a kill to the first event after the reconnect, for each loss (attributed to the
+    // last kill before it).
+    const recoveries = subscribers.flatMap((subscriber) =>
+      subscriber.resumed.map(({ lostAt, at }) => {
+        const kill = kills.filter((candidate) => candidate.at <= lostAt).at(-1)
+        return at - (kill?.at ?? lostAt)
+      }),
+    )
+    const maxRecovery = Math.max(...recoveries)
+    const deliveries = subscribers.reduce((sum, subscriber) => sum + subscriber.frames.length, 0)
+    const numberedDeliveries = subscribers.reduce((sum, subscriber) => sum + subscriber.values.filter((n) => n !== 0).length, 0)
+    const figures = {
+      instances: INSTANCES,
+      subscribers: SUBSCRIBERS,
+      durationMs: duration,
+      kills: kills.length,
+      events: N,
+      deliveries: numberedDeliveries,
+      reconnects,
+      killedConnections,
+      p50RecoveryMs: percentile(recoveries, 50),
+      maxRecoveryMs: maxRecovery,
+    }
+    console.log(`[kill ${MODE}] ${JSON.stringify(figures)} (frames incl. warm-up: ${deliveries}, proxy: ${proxy!.accepted} accepted, ${proxy!.skipped} refused backends skipped)`)
+    record('redis-kill', [
+      {
+        section: 'scale-out',
+        test: 'Redis: instances killed (SIGKILL) under subscribers, clients resume through a round-robin proxy',
+        load: `${INSTANCES} instances, ${SUBSCRIBERS} subscribers, ${(duration / 1000).toFixed(1)} s, ${kills.length} kills (one every ${KILL_EVERY_MS / 1000} s, restarted after ${RESTART_AFTER_MS / 1000} s), ${N} events at ${RATE}/s`,
+        result: `${numberedDeliveries}/${N * SUBSCRIBERS} deliveries, 0 gaps, 0 duplicates; ${reconnects} reconnects (${killedConnections} connections on killed instances); kill to resumed: p50 ${percentile(recoveries, 50)} ms, max ${maxRecovery} ms`,
+      },
+    ])
+  } finally {
+    for (const subscriber of subscribers) {
+      subscriber.abort.abort()
+      connectionOf(subscriber.client).close()
+    }
+    await Promise.all(subscribers.map(async (subscriber) => subscriber.loop))
+  }
+}, size(120_000, 240_000))
