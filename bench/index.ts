@@ -3,11 +3,13 @@
  * `bench/results/<name>.json`. Knobs: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP,
  * BENCH_CONNECTIONS, BENCH_PIPELINING, BENCH_ONLY; the generator benchmark adds BENCH_GEN_RUNS,
  * BENCH_GEN_EDITS and BENCH_GEN_CPU_PROF, ws-client adds BENCH_WS_CLIENT_ITEMS and
- * BENCH_WS_CLIENT_STACKS (docs/benchmarks.md).
+ * BENCH_WS_CLIENT_STACKS, fanout adds BENCH_FANOUT_SUBSCRIBERS and BENCH_FANOUT_MESSAGES
+ * (docs/benchmarks.md).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { clientWsBenchmark } from './client-ws.js'
+import { fanoutBenchmark } from './fanout.js'
 import { generatorBenchmark } from './generator.js'
 import { httpBenchmark } from './http.js'
 import type { Benchmark } from './lib/benchmark.js'
@@ -15,7 +17,7 @@ import { readConfig } from './lib/config.js'
 import { killAllServers } from './lib/spawn-server.js'
 import { wsBenchmark } from './ws.js'
 
-const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, wsBenchmark, clientWsBenchmark, generatorBenchmark]
+const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, wsBenchmark, clientWsBenchmark, fanoutBenchmark, generatorBenchmark]
 
 // Whatever happens (error, Ctrl-C), no server process survives the run.
 process.on('exit', killAllServers)

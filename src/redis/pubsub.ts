@@ -71,6 +71,9 @@ export interface RedisPubSubOptions {
 /** Most events a slow subscriber may have queued before its oldest are dropped (as in memory.ts). */
 const MAX_QUEUED = 10_000
 /** The reader connection's name (`CLIENT LIST`), to tell it apart from the command connection. */
+/** Added to `blockMs` for the reader's command timeout, in ms. */
+const READER_TIMEOUT_MARGIN_MS = 5000
+
 const READER_NAME = 'wirerpc-pubsub-reader'
 /** Backoff of the reader after a failure, in milliseconds: min(cap, base * 2 ** failures), jittered. */
 const BACKOFF_BASE_MS = 50
@@ -116,7 +119,9 @@ export function createRedisPubSub(options: RedisPubSubOptions = {}): PubSub {
   const owned = options.client === undefined
   const command: RedisPubSubClient = options.client ?? (createClient({ url: options.url ?? 'redis://127.0.0.1:6379' }) as RedisPubSubClient)
   if (owned) command.on('error', report)
-  const reader: RedisPubSubClient = command.duplicate({ name: READER_NAME })
+  // node-redis 6 times commands out after 5 s by default: a blocking XREAD of `blockMs` must not
+  // race that, so the reader's timeout is the block plus a margin (a dead Redis is still noticed).
+  const reader: RedisPubSubClient = command.duplicate({ name: READER_NAME, commandOptions: { timeout: blockMs + READER_TIMEOUT_MARGIN_MS } })
   reader.on('error', report)
   // Connected at once; every operation awaits it. The rejection is handled where it is awaited.
   const ready = Promise.all([owned ? command.connect() : undefined, reader.connect()]).then(() => {})

@@ -10,6 +10,8 @@ import path from 'node:path'
 export interface RedisServer {
   readonly port: number
   readonly url: string
+  /** The running process's id (for CPU measurements). */
+  readonly pid: number | undefined
   /** SIGTERM (Redis writes its append-only file and exits), then waits for the exit. */
   stop(): Promise<void>
   /** Starts it again on the same port and directory, and waits for PING. */
@@ -54,7 +56,11 @@ async function waitForPing(port: number, child: ChildProcess, timeoutMs = 10_000
   }
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * Starts redis-server on a free port. `persistent` (the default) keeps an append-only file synced on
+ * every write, so that a restart keeps the streams; the benchmarks turn it off.
+ */
+export async function startRedisServer({ persistent = true }: { persistent?: boolean } = {}): Promise<RedisServer> {
   const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' })
   if (probe.error || probe.status !== 0) {
     throw new Error(`The Redis tests need a redis-server binary (${BINARY}: ${probe.error?.message ?? probe.stderr}). Install it: apt-get install redis-server (or set REDIS_SERVER to its path).`)
@@ -63,7 +69,8 @@ export async function startRedisServer(): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wirerpc-redis-'))
   let child: ChildProcess | undefined
   let exited: Promise<void> = Promise.resolve()
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning']
+  const persistence = persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--daemonize', 'no', '--loglevel', 'warning']
   const start = async () => {
     const current = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'inherit'] })
     child = current
@@ -82,6 +89,9 @@ export async function startRedisServer(): Promise<RedisServer> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid
+    },
     stop,
     start,
     async dispose() {
