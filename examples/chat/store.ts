@@ -1,5 +1,5 @@
 // The chat's state, in memory (the embedded default: no database, no Redis). A restart empties it.
-import { Hub } from './hub.js'
+import { createMemoryPubSub, type PubSubEvent } from 'wirerpc/service'
 
 export interface Message {
   id: number
@@ -37,7 +37,14 @@ const firstSeen = new Map<string, string>()
 const openViews = new Map<string, number>()
 const typing = new Map<string, ReturnType<typeof setTimeout>>()
 
-export const presenceChanges = new Hub<Presence>()
+/** Presence changes of this instance, for the `presence` subscriptions (kept per instance, no retention). */
+const presenceBus = createMemoryPubSub({ retention: 0 })
+const announce = () => void presenceBus.publish('presence', presence())
+
+/** Every presence change from now on (registered at once), until `signal` aborts. */
+export function presenceChanges(signal: AbortSignal): AsyncIterable<PubSubEvent<Presence>> {
+  return presenceBus.subscribe<Presence>('presence', { signal })
+}
 
 export function seen(user: string): void {
   if (!firstSeen.has(user)) firstSeen.set(user, new Date().toISOString())
@@ -73,13 +80,13 @@ export function setTyping(user: string, isTyping: boolean): void {
   const was = typing.has(user)
   if (isTyping) typing.set(user, setTimeout(() => setTyping(user, false), TYPING_SECONDS * 1000))
   else typing.delete(user)
-  if (was !== isTyping) presenceChanges.publish(presence())
+  if (was !== isTyping) announce()
 }
 
 /** Marks `user` online while the returned function has not been called. */
 export function openView(user: string): () => void {
   openViews.set(user, (openViews.get(user) ?? 0) + 1)
-  presenceChanges.publish(presence())
+  announce()
   return () => {
     const left = (openViews.get(user) ?? 1) - 1
     if (left > 0) openViews.set(user, left)
@@ -87,6 +94,6 @@ export function openView(user: string): () => void {
       openViews.delete(user)
       setTyping(user, false)
     }
-    presenceChanges.publish(presence())
+    announce()
   }
 }

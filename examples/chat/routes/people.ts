@@ -11,11 +11,11 @@ export const typing = withUser.ws(async (isTyping: boolean, ctx: WsContext & { u
 
 /** Who is online and who is typing: the current state, then every change. The caller counts as online while subscribed. */
 export const presence = withUser.ws(async function* (ctx: WsContext & { user: string }) {
-  const changes = presenceChanges.subscribe(ctx.signal)
+  const changes = presenceChanges(ctx.signal)
   const leave = openView(ctx.user)
   try {
     yield currentPresence()
-    yield* changes
+    for await (const change of changes) yield change.value
   } finally {
     leave()
   }
