@@ -28,7 +28,7 @@ export function retryDelay(error: ClientError, method: string, retryCount: numbe
     return undefined
   }
   // "Full jitter": spreads the retries of many clients that failed at the same moment.
-  return Math.random() * Math.min(policy.backoffLimit, BACKOFF_BASE * 2 ** retryCount)
+  return fullJitter(BACKOFF_BASE, policy.backoffLimit, retryCount)
 }
 
 /** `Retry-After` as seconds from now: delay-seconds or an HTTP date; `undefined` when absent or unreadable. */
@@ -41,8 +41,21 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Math.max(0, (date - Date.now()) / 1000)
 }
 
+/**
+ * Seconds to wait before attempt `attempt + 1`: a random time between 0 and
+ * `min(cap, base * 2 ** attempt)` ("full jitter": clients that failed together do not retry together).
+ */
+export function fullJitter(base: number, cap: number, attempt: number): number {
+  return Math.random() * Math.min(cap, base * 2 ** Math.min(attempt, 30))
+}
+
 /** Longest delay `setTimeout` honours (about 24.8 days); longer ones would fire at once. */
 export const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+/** `seconds` as a `setTimeout` delay in ms, capped at `MAX_TIMER_DELAY`. */
+export function timerDelay(seconds: number): number {
+  return Math.min(seconds * 1000, MAX_TIMER_DELAY)
+}
 
 /** Resolves after `seconds`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(seconds: number, signal: AbortSignal | undefined): Promise<void> {
@@ -55,7 +68,7 @@ export function sleep(seconds: number, signal: AbortSignal | undefined): Promise
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
       resolve()
-    }, Math.min(seconds * 1000, MAX_TIMER_DELAY))
+    }, timerDelay(seconds))
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -7,7 +7,7 @@
 import type { ClientWsRoute } from '../../protocol/manifest.js'
 import { TimeoutError, type ClientError } from '../errors.js'
 import { applyBeforeError } from '../http/request.js'
-import { MAX_TIMER_DELAY } from '../http/retry.js'
+import { timerDelay } from '../http/retry.js'
 import { DEFAULT_RETRY, type MergedOptions } from '../options.js'
 import type { Connection, PendingCall, PendingNotification } from './connection.js'
 import { checkWindow, type WsRequestOptions, type WsSubscribeOptions } from './options.js'
@@ -131,7 +131,7 @@ function request({ connection, method, params, callOptions, options, retryLimit 
         else resolve(result)
       },
     }
-    if (timeout !== false) timer = setTimeout(() => giveUp(new TimeoutError({ method }, timeout)), Math.min(timeout * 1000, MAX_TIMER_DELAY))
+    if (timeout !== false) timer = setTimeout(() => giveUp(new TimeoutError({ method }, timeout)), timerDelay(timeout))
     signal?.addEventListener('abort', onAbort, { once: true })
     connection.call(call)
   })

@@ -8,7 +8,7 @@
  */
 import { WsErrorCode, WsMethod, type ErrorObject } from '../../protocol/ws.js'
 import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
-import { MAX_TIMER_DELAY } from '../http/retry.js'
+import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
 import { createSocket, refusedStatus } from './socket.js'
 
@@ -203,7 +203,7 @@ export class Connection {
     this.#handshakeTimer = setTimeout(() => {
       this.#detach()
       this.#attemptFailed(new Error(`no WebSocket handshake within ${this.options.ws.wsPongTimeout} s (wsPongTimeout)`), undefined)
-    }, seconds(this.options.ws.wsPongTimeout))
+    }, timerDelay(this.options.ws.wsPongTimeout))
     socket.onopen = () => {
       opened = true
       clearTimeout(this.#handshakeTimer)
@@ -289,8 +289,8 @@ export class Connection {
 
   #scheduleReconnect(): void {
     const cap = this.options.retry.backoffLimit ?? 30
-    // "Full jitter": clients dropped together by a restart do not all come back at once.
-    const delay = Math.random() * Math.min(cap, BACKOFF_BASE * 2 ** Math.min(this.#failures, 30))
+    // Clients dropped together by a restart do not all come back at once.
+    const delay = fullJitter(BACKOFF_BASE, cap, this.#failures)
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined
       if (this.pending > 0) this.#connect()
@@ -298,7 +298,7 @@ export class Connection {
         this.#reconnecting = false
         this.#setState('idle')
       }
-    }, seconds(delay))
+    }, timerDelay(delay))
   }
 
   #receive(data: unknown): void {
@@ -368,15 +368,15 @@ export class Connection {
     const quiet = Date.now() - this.#lastReceived
     // Re-armed lazily from the last message seen, rather than reset on every message.
     this.#pingTimer = setTimeout(() => {
-      if (Date.now() - this.#lastReceived < seconds(interval)) return this.#armPing()
+      if (Date.now() - this.#lastReceived < timerDelay(interval)) return this.#armPing()
       this.#pingSentAt = Date.now()
       this.#send(JSON.stringify({ jsonrpc: '2.0', id: this.newId(), method: WsMethod.Ping }))
       this.#pingTimer = setTimeout(() => {
         if (this.#lastReceived >= this.#pingSentAt) return this.#armPing()
         this.#detach()
         this.#lost(1006, `stopped answering: no answer to $/ping within ${this.options.ws.wsPongTimeout} s (wsPongTimeout)`)
-      }, seconds(this.options.ws.wsPongTimeout))
-    }, Math.max(0, seconds(interval) - quiet))
+      }, timerDelay(this.options.ws.wsPongTimeout))
+    }, Math.max(0, timerDelay(interval) - quiet))
   }
 
   #armIdle(): void {
@@ -387,7 +387,7 @@ export class Connection {
       if (this.pending > 0 || this.#state !== 'open') return
       this.#stop()
       this.#setState('idle')
-    }, seconds(timeout))
+    }, timerDelay(timeout))
   }
 
   #clearIdle(): void {
@@ -429,10 +429,6 @@ export class Connection {
     this.#notifications = []
     for (const notification of notifications) notification.fail(error(notification))
   }
-}
-
-function seconds(value: number): number {
-  return Math.min(value * 1000, MAX_TIMER_DELAY)
 }
 
 /** Closes a socket and silences it; `ws` sockets are destroyed at once unless closing cleanly. */
