@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ClientHttpRoute, ClientManifest, ClientRouteInfo, ClientWsRoute } from '../protocol/manifest.js'
+import type { ClientHttpRoute, ClientManifest, ClientPushEvent, ClientRouteInfo, ClientWsRoute } from '../protocol/manifest.js'
 import { encodeCall } from './http/encode-call.js'
 import { readJsonResult } from './http/json-result.js'
 import { send, type HttpCall } from './http/request.js'
@@ -13,6 +13,7 @@ import { EMPTY_OPTIONS, mergeOptions, type ClientOptions, type ErrorMode, type M
 import type { Client } from './types.js'
 import { createWsRouteFunction } from './ws/calls.js'
 import { attachSlot, ConnectionSlot } from './ws/handle.js'
+import { createPushSource } from './ws/push.js'
 
 /** Names a route cannot have, because the client itself uses them. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['extend'])
@@ -51,7 +52,9 @@ function createClient(routes: ClientManifest, options: MergedOptions, slot: Conn
     client[name] =
       route.protocol === 'ws'
         ? createWsRouteFunction(checkWsRoute(name, route), options, () => slot.connection)
-        : createRouteFunction(name, checkHttpRoute(name, route), options)
+        : route.protocol === 'push'
+          ? createPushSource(checkPushEvent(name, route), () => slot.connection.pushes)
+          : createRouteFunction(name, checkHttpRoute(name, route), options)
   }
   client['extend'] = (more: ClientOptions) => {
     const merged = mergeOptions(options, more)
@@ -87,7 +90,15 @@ function createRouteFunction(name: string, route: ClientHttpRoute, clientOptions
 function isRoute(value: unknown): value is ClientRouteInfo {
   if (typeof value !== 'object' || value === null) return false
   const protocol = (value as { protocol?: unknown }).protocol
-  return protocol === 'http' || protocol === 'ws'
+  return protocol === 'http' || protocol === 'ws' || protocol === 'push'
+}
+
+function checkPushEvent(name: string, route: ClientRouteInfo): ClientPushEvent {
+  const push = route as ClientPushEvent
+  if (typeof push.name !== 'string' || push.name === '') {
+    throw new TypeError(`Push event "${name}" is not a valid client manifest entry (name): regenerate the client manifest.`)
+  }
+  return push
 }
 
 const PATTERNS: ReadonlySet<string> = new Set(['n', 'r', 's'])

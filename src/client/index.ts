@@ -10,6 +10,7 @@ export { connectionOf } from './ws/handle.js'
 export type { WsConnection } from './ws/handle.js'
 export type { ConnectionState } from './ws/connection.js'
 export type { Subscription } from './ws/subscription.js'
+export type { PushSource, PushListener, PushInfo } from './ws/push.js'
 export type { WsClientOptions, WsCallOptions, WsRequestOptions, WsSubscribeOptions, WsParams, WebSocketConstructor } from './ws/options.js'
 export type { ClientError } from './errors.js'
 export type {

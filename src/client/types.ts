@@ -24,9 +24,9 @@ export type RouteResult<TResult, TErrorMode extends ErrorMode> = TErrorMode exte
     : TResult
   : TResult
 
-/** The client function of one manifest entry. */
+/** The client function of one manifest entry (for a push event, its `PushSource`). */
 export type RouteFunction<TRoute, TErrorMode extends ErrorMode = 'reject'> =
-  RouteCall<TRoute> extends (...args: infer TArgs) => infer TResult ? (...args: TArgs) => RouteResult<TResult, TErrorMode> : never
+  RouteCall<TRoute> extends (...args: infer TArgs) => infer TResult ? (...args: TArgs) => RouteResult<TResult, TErrorMode> : RouteCall<TRoute>
 
 /** Methods every client has besides its routes. */
 export interface ClientMethods<TRoutes extends ClientManifest, TErrorMode extends ErrorMode> {

@@ -45,7 +45,20 @@ export interface WsRouteInfo {
   doc?: string
 }
 
-export type RouteInfo = HttpRouteInfo | WsRouteInfo
+/** A push event (`export const x = pushEvent<T>('x')`): server → client, no handler. */
+export interface PushEventInfo {
+  protocol: 'push'
+  /** The exported name. */
+  name: string
+  /** The name on the wire: the string literal given to `pushEvent`. */
+  event: string
+  file: string
+  /** The event's value type. */
+  value: Node
+  doc?: string
+}
+
+export type RouteInfo = HttpRouteInfo | WsRouteInfo | PushEventInfo
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'])
 const CONTEXT_NAMES = new Set(['ctx', 'context'])
@@ -86,10 +99,14 @@ export class RouteAnalyzer {
       if (!declaration) continue
       const type = checker.getTypeOfSymbolAtLocation(symbol, declaration)
       const protocol = this.literalProperty(type, 'protocol')
-      if ((protocol !== 'http' && protocol !== 'ws') || !checker.getPropertyOfType(type, 'handler')) continue
+      const isRoute = (protocol === 'http' || protocol === 'ws') && checker.getPropertyOfType(type, 'handler')
+      const isPush = protocol === 'push' && checker.getPropertyOfType(type, 'publish')
+      if (!isRoute && !isPush) continue
       const at = { route: name, node: declaration }
       try {
-        routes.push(protocol === 'http' ? this.http(name, type, declaration, diagnostics) : this.ws(name, type, declaration, diagnostics))
+        routes.push(
+          protocol === 'http' ? this.http(name, type, declaration, diagnostics) : protocol === 'ws' ? this.ws(name, type, declaration, diagnostics) : this.push(name, type, declaration),
+        )
       } catch (error) {
         if (!(error instanceof RouteError)) throw error
         diagnostics.push(diagnosticAt(this.ts, 'error', `Route "${name}"${error.parameter ? `, ${error.parameter}` : ''}: ${error.message}`, error.node ?? at.node, name))
@@ -153,6 +170,19 @@ export class RouteAnalyzer {
     if (format === 'response') throw new RouteError('WebSocket routes cannot return a Response; return a JSON value, nothing, or an async generator', declaration)
     const pattern: WsPattern = format === 'json-seq' ? 's' : result.kind === 'void' ? 'n' : 'r'
     return { protocol: 'ws', name, file: declaration.getSourceFile().fileName, pattern, params, result, ...this.doc(declaration) }
+  }
+
+  private push(name: string, type: ts.Type, declaration: ts.Declaration): PushEventInfo {
+    const { ts, checker } = this
+    const initializer = ts.isVariableDeclaration(declaration) ? declaration.initializer : undefined
+    const nameArgument = initializer && ts.isCallExpression(initializer) ? initializer.arguments[0] : undefined
+    const nameType = nameArgument && checker.getTypeAtLocation(nameArgument)
+    if (!nameType?.isStringLiteral()) throw new RouteError("its name is not a string literal; declare it as `export const x = pushEvent<T>('x')`", declaration)
+    // The value type is the third parameter of `publish(pubsub, topic, value)`.
+    const publish = checker.getTypeOfSymbolAtLocation(checker.getPropertyOfType(type, 'publish')!, declaration).getCallSignatures()[0]
+    const valueSymbol = publish?.getParameters()[2]
+    const value = valueSymbol ? this.walk(checker.getTypeOfSymbolAtLocation(valueSymbol, declaration), 'the value', declaration) : { kind: 'any' as const }
+    return { protocol: 'push', name, event: nameType.value, file: declaration.getSourceFile().fileName, value, ...this.doc(declaration) }
   }
 
   /** The trailing context parameter: typed `WsContext` (or an intersection with it), or an untyped `ctx`. */

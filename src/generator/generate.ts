@@ -201,12 +201,18 @@ function isUserFile(program: ts.Program) {
 
 function checkDuplicates(routes: RouteInfo[], errors: Diagnostic[]) {
   const seen = new Map<string, RouteInfo>()
+  const clientNames = new Map<string, RouteInfo>()
   for (const route of routes) {
-    const key = route.protocol === 'http' ? `${route.method} ${route.path}` : `ws ${route.name}`
+    const key = route.protocol === 'http' ? `${route.method} ${route.path}` : route.protocol === 'ws' ? `ws ${route.name}` : `push event "${route.event}"`
     const other = seen.get(key)
-    if (other) errors.push({ severity: 'error', file: route.file, route: route.name, message: `Routes "${other.name}" (${other.file}) and "${route.name}" both answer ${key}: change one path or method.` })
+    if (other) errors.push({ severity: 'error', file: route.file, route: route.name, message: `Routes "${other.name}" (${other.file}) and "${route.name}" both answer ${key}: ${route.protocol === 'push' ? 'give one another name' : 'change one path or method'}.` })
     seen.set(key, route)
     const clientName = route.name.replace(/\./g, '_')
+    const sameName = clientNames.get(clientName)
+    if (sameName && !other) {
+      errors.push({ severity: 'error', file: route.file, route: route.name, message: `"${sameName.name}" (${sameName.file}) and "${route.name}" would share the client name "${clientName}": rename one export.` })
+    }
+    clientNames.set(clientName, route)
     if (clientName === 'extend') errors.push({ severity: 'error', file: route.file, route: route.name, message: 'A route cannot be named "extend": the client uses that name for extend(); rename the export.' })
   }
 }

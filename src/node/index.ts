@@ -5,4 +5,6 @@
  */
 export { serve } from './serve.js'
 export type { ServeOptions, RunningServer } from './serve.js'
+export { createFilePubSub } from './file-pubsub.js'
+export type { FilePubSubOptions } from './file-pubsub.js'
 export type { Logger, LogFields, LoggerOption } from '../service/log.js'

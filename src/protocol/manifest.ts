@@ -108,19 +108,27 @@ export interface ClientWsRoute {
   readonly rest?: boolean
 }
 
-export type ClientRouteInfo = ClientHttpRoute | ClientWsRoute
+/** One push event in the client manifest (a route module's `pushEvent<T>(name)`): server → client. */
+export interface ClientPushEvent {
+  readonly protocol: 'push'
+  /** The event's name on the wire (`$/push` params `event`). */
+  readonly name: string
+}
+
+export type ClientRouteInfo = ClientHttpRoute | ClientWsRoute | ClientPushEvent
 
 declare const callSignature: unique symbol
 
 /**
- * A client manifest entry. `TCall` is the typed function the client exposes for this route; it
- * exists only in the type system (the generator writes `{ … } as Route<(…) => …>`).
+ * A client manifest entry. `TCall` is what the client exposes for this entry: the typed function
+ * of a route, or the `PushSource<T>` of a push event. It exists only in the type system (the
+ * generator writes `{ … } as Route<(…) => …>`).
  */
-export type Route<TCall extends (...args: any[]) => any = (...args: any[]) => any> =
+export type Route<TCall = (...args: any[]) => any> =
   ClientRouteInfo & { readonly [callSignature]?: TCall }
 
 /** The client manifest: the generated `client/api.ts` module namespace. */
-export type ClientManifest = Readonly<Record<string, Route>>
+export type ClientManifest = Readonly<Record<string, Route<unknown>>>
 
 /** Extracts the call signature of a client manifest entry. */
 export type RouteCall<TRoute> = TRoute extends { readonly [callSignature]?: infer TCall } ? NonNullable<TCall> : never

@@ -20,6 +20,8 @@ export const WsMethod = {
   Credit: '$/credit',
   /** Client → Server: before a subscription's request, the last event id it received (resuming). */
   Resume: '$/resume',
+  /** Server → Client: a push event outside any call (`ctx.connection.push`, or a topic broadcast). */
+  Push: '$/push',
 } as const
 
 /** JSON-RPC error codes (HTTP errors thrown by handlers keep their HTTP status as the code). */
@@ -68,6 +70,13 @@ export interface NextMessage {
   jsonrpc: '2.0'
   method: typeof WsMethod.Next
   params: { id: RequestId; value: unknown; dropped?: number; eventId?: string }
+}
+
+/** Server → Client: a push event; `topic` when it was broadcast to a topic the connection joined. */
+export interface PushMessage {
+  jsonrpc: '2.0'
+  method: typeof WsMethod.Push
+  params: { event: string; value: unknown; topic?: string }
 }
 
 /** Client → Server: grants subscription `id` `credit` more items; `lossy` (in the first grant) drops rather than pauses. */

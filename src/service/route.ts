@@ -10,6 +10,7 @@
 import type { HttpMethod } from '../protocol/manifest.js'
 import type { RequestContext } from './context.js'
 import type { PubSub } from './pubsub/pubsub.js'
+import type { WsConnection } from './ws/connection-handle.js'
 import type { Middleware } from './middleware.js'
 
 /** The value of a path parameter once coerced by its declared type. */
@@ -58,6 +59,11 @@ export interface WsContext {
   readonly lastEventId: string | undefined
   /** The server's `PubSub` (`serve(routes, { pubsub })`; in memory by default). */
   readonly pubsub: PubSub
+  /**
+   * This call's connection, to keep and push to later (`connection.push(event, value)`) and to join
+   * to broadcast topics (`connection.join(topic)`): docs/websocket.md, "Server push".
+   */
+  readonly connection: WsConnection
 }
 
 /** A WebSocket route as a route module exports it. */

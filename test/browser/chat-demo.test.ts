@@ -1,6 +1,6 @@
 // The demo as a new user meets it: `npm start` (generate, build the page, serve on embedded
-// defaults), two people in two browser windows, a message and a typing indicator going across,
-// then the server restarting under them: "reconnecting…", then live again. Screenshots go to
+// defaults), two people in two browser windows, a message, a typing indicator and a mention
+// (server push) going across, then the server restarting under them: "reconnecting…", then live again. Screenshots go to
 // test/browser/artifacts/.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -103,10 +103,13 @@ it('runs the chat from npm start: two windows talk, see each other type, and sur
   demo = await npmStart(port)
   for (const { page } of [ada, bob]) await page.waitForSelector('#status[data-state="open"]', { timeout: 45_000 })
 
-  // Live again: the subscriptions were sent again without a reload.
-  await ada.page.fill('#text', 'back again')
+  // Live again: the subscriptions were sent again without a reload, and with presence Bob's page
+  // joined his mentions topic again, so the server pushes him the mention.
+  await ada.page.fill('#text', 'back again @Bob')
   await ada.page.click('#send')
   await bob.page.waitForSelector('#messages li:has-text("back again")', { timeout: 10_000 })
+  await bob.page.waitForSelector('#mention:has-text("Ada mentioned you: back again @Bob")', { timeout: 10_000 })
+  expect(await ada.page.isHidden('#mention')).toBe(true) // not pushed to the sender
   await bob.page.waitForFunction(() => document.querySelector('#online')?.textContent === 'AdaBob', undefined, { timeout: 10_000 })
   expect(await bob.page.textContent('#status')).toBe('live')
   // The restarted (in-memory) server could not replay: the page got ResyncRequiredError, reloaded, followed again.

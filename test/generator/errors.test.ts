@@ -39,4 +39,13 @@ describe('generator errors', () => {
     expect(output.messages).toEqual(['routes.ts:3:14 - warning: Route "loose": the result type is `any`, so the client sees `unknown`; annotate the handler\'s return type.'])
     expect(output.client).toContain('Promise<unknown>')
   })
+
+  it('refuses a push event whose name is not a literal, and two push events with one name', async () => {
+    const output = await generateFixture('push-errors')
+    expect(output.messages).toEqual([
+      'routes.ts:4:14 - error: Route "computed": its name is not a string literal; declare it as `export const x = pushEvent<T>(\'x\')`',
+      expect.stringMatching(/^routes\.ts:1:1 - error: Routes "first" \(.*routes\.ts\) and "second" both answer push event "same": give one another name\.$/),
+    ])
+    expect(existsSync(path.join(output.dir, 'generated'))).toBe(false)
+  })
 })

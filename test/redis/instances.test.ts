@@ -1,12 +1,13 @@
 // Two wirerpc server processes sharing a Redis PubSub (createRedisPubSub), with our typed client:
 // events published through one reach the subscribers of both, in order; a subscriber whose
 // server is killed (SIGKILL) resumes on the other one ($/resume with its last event id), with no
-// gap and no duplicate.
+// gap and no duplicate. Server push: a broadcast to a room reaches the members on both servers.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { connectionOf, defineClient } from 'wirerpc/client'
 import { createRedisPubSub } from 'wirerpc/redis'
 import { killAllServers, spawnServer, type ServerProcess } from '../../bench/lib/spawn-server.js'
 import { startTcpProxy } from '../support/tcp-proxy.js'
+import { notice } from './fixtures/routes.js'
 import * as api from './fixtures/api.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
@@ -101,5 +102,29 @@ it('resumes on the other server after its server is killed, with no gap and no d
     await publisher.close()
     await proxy.close()
     await doomed.kill()
+  }
+})
+
+it('broadcasts a push to the members of a room on both servers, in publish order', async () => {
+  const publisher = createRedisPubSub({ url: redis.url, keyPrefix: KEY_PREFIX }) // a third instance
+  try {
+    const members = [client(a.url), client(b.url), client(a.url), client(b.url)]
+    const received: number[][] = members.map(() => [])
+    members.forEach((member, i) => member.notice.on((value, info) => info.topic === 'hall' && received[i]!.push(value.n)))
+    const rooms = members.map((member) => member.joinRoom('hall'))
+    await Promise.all(rooms.map((room) => room.next()))
+    // The servers look up where the stream ends when they first follow the room: until then a
+    // broadcast may pass them by (pushes are at most once), so warm up with n = 0.
+    await expect.poll(async () => {
+      await notice.publish(publisher, 'hall', { n: 0 })
+      return received.every((got) => got.includes(0))
+    }, { timeout: 10_000, interval: 50 }).toBe(true)
+    for (let n = 1; n <= 200; n++) await notice.publish(publisher, 'hall', { n })
+    const expected = Array.from({ length: 200 }, (_, i) => i + 1)
+    await expect.poll(() => received.map((got) => got.filter((n) => n !== 0)), { timeout: 10_000 }).toEqual(members.map(() => expected))
+    for (const got of received) expect(got.slice(got.indexOf(1))).not.toContain(0)
+    await Promise.all(rooms.map((room) => room.return(undefined)))
+  } finally {
+    await publisher.close()
   }
 })

@@ -1,5 +1,5 @@
 // Messages: the history over HTTP (paginated), sending over the WebSocket, new ones as a subscription.
-import { paginate, tracked, type t, type WsContext } from 'wirerpc/service'
+import { paginate, pushEvent, tracked, type t, type WsContext } from 'wirerpc/service'
 import { withUser } from '../identify.js'
 import { addMessage, history, type Message } from '../store.js'
 
@@ -13,10 +13,19 @@ export const listMessages = withUser('/messages').get(async function* ({ before,
   return paginate(this, { prev: hasOlder ? { before: page[0]!.id, limit } : null, next: null })
 })
 
-/** Posts a message to the room; everyone subscribed to `messages` receives it. */
+/** Someone wrote `@you` in a message: pushed to you, on whichever instance your page is connected to. */
+export const mentioned = pushEvent<{ by: string; text: string }>('mentioned')
+
+/** The PubSub topic that a user's pages join (in `presence`) to receive their mentions. */
+export const userTopic = (user: string) => `user:${user}`
+
+/** Posts a message to the room; everyone subscribed to `messages` receives it, and everyone it `@mentions` a push. */
 export const sendMessage = withUser.ws(async (text: string & t.MinLength<1> & t.MaxLength<500>, ctx: WsContext & { user: string }): Promise<Message> => {
   const message = addMessage(ctx.user, text)
   await ctx.pubsub.publish(TOPIC, message)
+  const names = new Set([...text.matchAll(/@([\w-]+)/g)].map((match) => match[1]!))
+  names.delete(ctx.user)
+  for (const name of names) await mentioned.publish(ctx.pubsub, userTopic(name), { by: ctx.user, text })
   return message
 })
 

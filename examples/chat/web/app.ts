@@ -1,5 +1,6 @@
 // The chat page: the generated client, in the browser. HTTP for the history, one WebSocket for
-// everything live (sending, typing, new messages, presence), and the connection state on screen.
+// everything live (sending, typing, new messages, presence, mentions pushed by the server), and
+// the connection state on screen.
 import { connectionOf, defineClient, ResyncRequiredError, type ConnectionState, type ResponseStream } from 'wirerpc/client'
 import * as api from '../generated/client-api.js'
 
@@ -106,6 +107,12 @@ function join(name: string): void {
       $('typing').textContent = others.length === 0 ? '' : `${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} typing…`
     }
   })().catch(showError)
+
+  // Pushed by the server when someone writes @name: shown until the next one.
+  client.mentioned.on(({ by, text }) => {
+    $('mention').textContent = `${by} mentioned you: ${text}`
+    $('mention').hidden = false
+  })
 
   void loadLatest()
 

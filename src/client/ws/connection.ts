@@ -11,6 +11,7 @@ import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
 import { createSocket, refusedStatus } from './socket.js'
+import { PushListeners } from './push.js'
 
 /**
  * - `idle`: no socket; the next call opens one;
@@ -73,6 +74,8 @@ export class Connection {
   readonly #calls = new Map<number, PendingCall>()
   #notifications: PendingNotification[] = []
   readonly #listeners = new Set<StateListener>()
+  /** Listeners of `$/push` events (`client.<event>.on`). */
+  readonly pushes = new PushListeners()
   #nextId = 1
   /** Consecutive failed connection attempts (reset when a socket opens). */
   #failures = 0
@@ -322,6 +325,7 @@ export class Connection {
       params?: { id?: unknown; value?: unknown; dropped?: unknown; eventId?: unknown }
       error?: ErrorObject
     }
+    if (method === WsMethod.Push) return this.pushes.dispatch(params)
     if (method === WsMethod.Next) {
       const call = typeof params?.id === 'number' ? this.#calls.get(params.id) : undefined
       const { dropped, eventId } = params ?? {}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HttpRouteInfo, RouteInfo, WsRouteInfo } from '../analyze.js'
+import type { HttpRouteInfo, PushEventInfo, RouteInfo, WsRouteInfo } from '../analyze.js'
 import type { Definition, Node } from '../schema/ir.js'
 import { printDoc, printValue } from './code.js'
 import { prefixed } from './server-manifest.js'
@@ -22,7 +22,7 @@ const NS = 'wirerpc'
 export function emitClientManifest({ routes, definitions, versionPrefix }: ClientManifestInput): string {
   const types = new TypeScriptPrinter(definitions)
   const constants = routes.map((route) => {
-    const [info, call] = route.protocol === 'http' ? httpRoute(route, types, versionPrefix) : wsRoute(route, types)
+    const [info, call] = route.protocol === 'http' ? httpRoute(route, types, versionPrefix) : route.protocol === 'ws' ? wsRoute(route, types) : pushEvent(route, types)
     return `${printDoc(route.doc)}export const ${exportName(route.name)} = ${printValue(info)} as ${NS}.Route<\n  ${call}\n>\n`
   })
   const declarations = types.declarations()
@@ -93,4 +93,8 @@ function wsRoute(route: WsRouteInfo, types: TypeScriptPrinter): [Record<string, 
   const item = types.print(route.result, 'out')
   const result = route.pattern === 's' ? `${NS}.Subscription<${item}>` : route.pattern === 'n' ? 'Promise<void>' : `Promise<${item}>`
   return [info, `(${params.join(', ')}) => ${result}`]
+}
+
+function pushEvent(route: PushEventInfo, types: TypeScriptPrinter): [Record<string, unknown>, string] {
+  return [{ protocol: 'push', name: route.event }, `${NS}.PushSource<${types.print(route.value, 'out', '  ')}>`]
 }

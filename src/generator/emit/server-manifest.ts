@@ -19,7 +19,10 @@ export interface ServerManifestInput {
 
 export function emitServerManifest({ routes, definitions, specifierOf, versionPrefix }: ServerManifestInput): string {
   const schemas = new JsonSchemaPrinter(definitions)
-  const entries = routes.map((route) => (route.protocol === 'http' ? httpEntry(route, schemas, specifierOf, versionPrefix) : wsEntry(route, schemas, specifierOf)))
+  // Push events need no server entry: the event object carries its own name.
+  const entries = routes.flatMap((route) =>
+    route.protocol === 'http' ? [httpEntry(route, schemas, specifierOf, versionPrefix)] : route.protocol === 'ws' ? [wsEntry(route, schemas, specifierOf)] : [],
+  )
   const printed = entries.map((entry) => `  ${printValue(entry, '  ')},`).join('\n')
   const constants = schemas.used.map((name) => `const ${JsonSchemaPrinter.constantName(name)} = ${printValue(schemas.definition(name))}\n`).join('')
   return [

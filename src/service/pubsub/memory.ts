@@ -1,7 +1,8 @@
 /**
  * The in-memory PubSub: one process, events kept per topic up to a bound, ids that keep growing
  * across restarts (they start at the boot time), so that a client resuming with an id from before
- * a restart gets a `ResyncRequiredError` rather than a silent gap.
+ * a restart gets a `ResyncRequiredError` rather than a silent gap. With a journal (`wirerpc/node`'s
+ * `createFilePubSub`), the retained events and the id epoch survive a restart instead.
  *
  * @module
  */
@@ -12,22 +13,53 @@ export interface MemoryPubSubOptions {
   retention?: number
 }
 
-interface Topic {
+/** The in-memory PubSub, which also tells the newest event id of a topic. */
+export interface MemoryPubSub extends PubSub {
+  /** The id of the newest event published on `topic` (in this process or, with a journal, before a restart); `undefined` if none. */
+  lastEventId(topic: string): string | undefined
+}
+
+/** @internal One topic's retained events (oldest first) and the sequence number of its newest event (0: none yet). */
+export interface TopicEvents {
   readonly events: PubSubEvent[]
-  readonly listeners: Set<(event: PubSubEvent) => void>
-  /** Sequence number of the newest event (0: none yet). */
   last: number
+}
+
+interface Topic extends TopicEvents {
+  readonly listeners: Set<(event: PubSubEvent) => void>
+}
+
+/** @internal Where a journaled PubSub keeps its events across restarts (src/node/file-pubsub.ts). */
+export interface MemoryJournal {
+  /** The first part of every event id, kept across restarts. */
+  readonly epoch: number
+  /** What the journal held at start, per topic (at most `retention` events each). */
+  readonly restored: ReadonlyMap<string, TopicEvents>
+  /** Records an event before any subscriber sees it; `topics` is everything retained now (to compact from). */
+  append(topic: string, event: PubSubEvent, topics: ReadonlyMap<string, TopicEvents>): void
+  close(): void
 }
 
 /** Most events a slow subscriber may have queued before its oldest are dropped. */
 const MAX_QUEUED = 10_000
 
-export function createMemoryPubSub(options: MemoryPubSubOptions = {}): PubSub {
-  const retention = options.retention ?? 1000
+export function createMemoryPubSub(options: MemoryPubSubOptions = {}): MemoryPubSub {
+  return journaledPubSub(checkRetention(options.retention), undefined)
+}
+
+/** @internal `retention` checked, or its default. */
+export function checkRetention(retention = 1000): number {
   if (!(Number.isInteger(retention) && retention >= 0)) throw new TypeError(`Invalid \`retention\` ${String(retention)}: pass a whole number of events.`)
-  // Ids are "<boot>-<seq>": another boot never reuses one, and order within a boot is the seq.
-  const boot = Date.now()
+  return retention
+}
+
+/** @internal The in-memory PubSub, with an optional journal. */
+export function journaledPubSub(retention: number, journal: MemoryJournal | undefined): MemoryPubSub {
+  // Ids are "<boot>-<seq>": another boot never reuses one (unless a journal carries the epoch
+  // over), and order within a boot is the seq.
+  const boot = journal?.epoch ?? Date.now()
   const topics = new Map<string, Topic>()
+  for (const [name, restored] of journal?.restored ?? []) topics.set(name, { events: retention === 0 ? [] : restored.events.slice(-retention), last: restored.last, listeners: new Set() })
   const topicOf = (name: string): Topic => {
     let topic = topics.get(name)
     if (!topic) topics.set(name, (topic = { events: [], listeners: new Set(), last: 0 }))
@@ -37,7 +69,10 @@ export function createMemoryPubSub(options: MemoryPubSubOptions = {}): PubSub {
   return {
     async publish(name, value) {
       const topic = topicOf(name)
-      const event = { id: `${boot}-${++topic.last}`, value: structuredClone(value) }
+      const event = { id: `${boot}-${topic.last + 1}`, value: structuredClone(value) }
+      // Journaled before anyone sees it: an event delivered is an event that survives a restart.
+      journal?.append(name, event, topics)
+      topic.last++
       topic.events.push(event)
       if (topic.events.length > retention) topic.events.shift()
       for (const listener of topic.listeners) listener(event)
@@ -80,9 +115,14 @@ export function createMemoryPubSub(options: MemoryPubSubOptions = {}): PubSub {
         }
       })()
     },
+    lastEventId(name) {
+      const last = topics.get(name)?.last
+      return last ? `${boot}-${last}` : undefined
+    },
     async close() {
       for (const topic of topics.values()) topic.listeners.clear()
       topics.clear()
+      journal?.close()
     },
   }
 }

@@ -16,6 +16,8 @@ import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
 import { EarlyMessages, flowOf, nextMessage, type Flow } from './flow.js'
 import { RateLimit } from './rate-limit.js'
+import { ConnectionHandle } from './connection-handle.js'
+import type { PushTopics } from './push.js'
 
 interface CallState {
   readonly id: RequestId | undefined
@@ -56,6 +58,8 @@ export class Connection {
   private readonly rate: RateLimit | undefined
   /** Far over maxMessageRate: reading nothing more, closing once accepted requests are answered. */
   private flooded = false
+  /** `ctx.connection`, made when a handler first reads it. */
+  private handle: ConnectionHandle | undefined
 
   constructor(
     readonly id: string,
@@ -63,6 +67,7 @@ export class Connection {
     private readonly upgrade: WsUpgrade,
     private readonly routes: ReadonlyMap<string, WsRoute>,
     private readonly options: ResolvedWsOptions,
+    private readonly topics: PushTopics,
   ) {
     this.rate = options.maxMessageRate > 0 ? new RateLimit(options.maxMessageRate) : undefined
     this.early = new EarlyMessages(options.maxSubscriptions)
@@ -115,6 +120,7 @@ export class Connection {
   /** The socket closed: abort every call, stop every generator, send nothing more. */
   closed(): void {
     this.isClosed = true
+    this.handle?.closed()
     for (const call of this.running) this.stop(call)
     for (const wake of this.drainWaiters) wake()
   }
@@ -327,7 +333,15 @@ export class Connection {
     }
   }
 
+  /** `ctx.connection`: one per connection, for handlers that push to it later. */
+  private connectionHandle(): ConnectionHandle {
+    this.handle ??= new ConnectionHandle(this.id, this.peer, this.options.highWaterMark, this.topics, (error) => this.report(error, undefined))
+    if (this.isClosed) this.handle.closed()
+    return this.handle
+  }
+
   private context(call: CallState, defines: Record<string, unknown>): Record<string, unknown> {
+    const connection = () => this.connectionHandle()
     return {
       ...defines,
       id: this.id,
@@ -341,6 +355,9 @@ export class Connection {
       defer: (fn: () => void | Promise<void>) => void call.defers.push(fn),
       lastEventId: call.lastEventId,
       pubsub: this.options.pubsub,
+      get connection() {
+        return connection()
+      },
     }
   }
 

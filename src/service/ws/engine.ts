@@ -17,6 +17,7 @@ import { compileCheck, type CheckResult } from '../schema/check.js'
 import { createMemoryPubSub } from '../pubsub/memory.js'
 import { ResyncRequiredError, type PubSub } from '../pubsub/pubsub.js'
 import { Connection } from './connection.js'
+import { PushTopics } from './push.js'
 
 /** The engine's view of a socket: four members, implemented by each adapter. */
 export interface WsPeer {
@@ -125,11 +126,17 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
     byName.set(entry.name, compileRoute(entry))
   }
   const connections = new Set<Connection>()
+  // A broadcast topic's PubSub subscription failed (it is followed again): there is no request to
+  // give onError, so it goes to the log, or the console without one.
+  const topics = new PushTopics(resolved.pubsub, (error) => {
+    if (logger) logError(logger, error, 'a push topic subscription')
+    else console.error('[wirerpc] unexpected error in a push topic subscription (followed again in 1 s):', error)
+  })
   let nextId = 0
 
   return {
     open(peer, upgrade) {
-      const connection = new Connection(`${++nextId}`, peer, upgrade, byName, resolved)
+      const connection = new Connection(`${++nextId}`, peer, upgrade, byName, resolved, topics)
       connections.add(connection)
       const opened = Date.now()
       if (logger) {

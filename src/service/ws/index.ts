@@ -5,3 +5,6 @@
  */
 export { createWsEngine } from './engine.js'
 export type { WsEngine, WsEngineOptions, WsPeer, WsUpgrade } from './engine.js'
+export { pushEvent } from './push.js'
+export type { PushEvent } from './push.js'
+export type { WsConnection } from './connection-handle.js'

@@ -50,3 +50,16 @@ export const topicEvents = { protocol: 'ws', pattern: 's', name: 'topicEvents', 
 export const publish = { protocol: 'ws', pattern: 'r', name: 'publish', arity: 2 } as wirerpc.Route<
   (topic: string, n: number, options?: wirerpc.WsRequestOptions) => Promise<string>
 >
+export const notice = { protocol: 'push', name: 'notice' } as wirerpc.Route<wirerpc.PushSource<{ text: string; n: number }>>
+export const remember = { protocol: 'ws', pattern: 'r', name: 'remember', arity: 2 } as wirerpc.Route<
+  (count: number, delayMs: number, options?: wirerpc.WsRequestOptions) => Promise<string>
+>
+export const joinRoom = { protocol: 'ws', pattern: 's', name: 'joinRoom', arity: 1 } as wirerpc.Route<
+  (room: string, options?: wirerpc.WsSubscribeOptions) => wirerpc.Subscription<string>
+>
+export const broadcast = { protocol: 'ws', pattern: 'r', name: 'broadcast', arity: 3 } as wirerpc.Route<
+  (room: string, text: string, n: number, options?: wirerpc.WsRequestOptions) => Promise<string>
+>
+export const pushMany = { protocol: 'ws', pattern: 'r', name: 'pushMany', arity: 2 } as wirerpc.Route<
+  (count: number, size: number, options?: wirerpc.WsRequestOptions) => Promise<number>
+>

@@ -23,4 +23,8 @@ export default [
   { protocol: 'ws', name: 'topicEvents', pattern: 's', paramsSchema: tuple([string]), import: async () => (await routes()).topicEvents },
   { protocol: 'ws', name: 'publish', pattern: 'r', paramsSchema: tuple([string, number]), import: async () => (await routes()).publish },
   { protocol: 'ws', name: 'resumedFrom', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).resumedFrom },
+  { protocol: 'ws', name: 'remember', pattern: 'r', paramsSchema: tuple([number, number]), import: async () => (await routes()).remember },
+  { protocol: 'ws', name: 'joinRoom', pattern: 's', paramsSchema: tuple([string]), import: async () => (await routes()).joinRoom },
+  { protocol: 'ws', name: 'broadcast', pattern: 'r', paramsSchema: tuple([string, string, number]), import: async () => (await routes()).broadcast },
+  { protocol: 'ws', name: 'pushMany', pattern: 'r', paramsSchema: tuple([number, number]), import: async () => (await routes()).pushMany },
 ] satisfies ServerManifest

@@ -1,5 +1,5 @@
 // WebSocket route modules for the engine tests, as users write them.
-import { ConflictError, route, tracked, UnauthorizedError, type WsContext } from 'wirerpc/service'
+import { ConflictError, pushEvent, route, tracked, UnauthorizedError, type WsConnection, type WsContext } from 'wirerpc/service'
 
 export interface UserData {
   id: string
@@ -115,4 +115,41 @@ export const publish = route.ws(async (topic: string, n: number, ctx: WsContext)
 /** What the handler saw as ctx.lastEventId (for the protocol tests). */
 export const resumedFrom = route.ws(async function* (ctx: WsContext) {
   yield ctx.lastEventId ?? null
+})
+
+// --- server push ---
+/** A push event: server → client, outside any call. */
+export const notice = pushEvent<{ text: string; n: number }>('notice')
+
+/** Connections that called `remember`, for tests that push to them from outside any call. */
+export const remembered: WsConnection[] = []
+
+/** Keeps the caller's connection; pushes `count` notices to it `delayMs` after answering. */
+export const remember = route.ws(async (count: number, delayMs: number, ctx: WsContext) => {
+  const connection = ctx.connection
+  remembered.push(connection)
+  setTimeout(() => {
+    for (let n = 0; n < count; n++) connection.push(notice, { text: 'later', n })
+  }, delayMs)
+  return connection.id
+})
+
+/** Joins `room` for as long as the subscription runs (so a reconnect, which resubscribes, joins again). */
+export const joinRoom = route.ws(async function* (room: string, ctx: WsContext) {
+  ctx.defer(ctx.connection.join(room))
+  yield 'joined'
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) return resolve()
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+})
+
+/** Broadcasts a notice to every connection in `room`, on every instance sharing the PubSub. */
+export const broadcast = route.ws(async (room: string, text: string, n: number, ctx: WsContext) => notice.publish(ctx.pubsub, room, { text, n }))
+
+/** Pushes `count` notices of `size` characters at once; answers how many were sent (the rest were dropped). */
+export const pushMany = route.ws(async (count: number, size: number, ctx: WsContext) => {
+  let sent = 0
+  for (let n = 0; n < count; n++) if (ctx.connection.push(notice, { text: 'x'.repeat(size), n })) sent++
+  return sent
 })

@@ -1,0 +1,150 @@
+// Kill test of the single-instance setup without Redis (docs/scaling.md, "One instance that
+// restarts"): one wirerpc server on a `createFilePubSub` journal publishes numbered events; it is
+// killed (SIGKILL) every few seconds and started again on its port. Subscribers reconnect and
+// resume with `$/resume`: each must end with every event from its first to the last, no gap, no
+// duplicate (by number and by event id), and no ResyncRequiredError.
+//
+// Sizes (harness.ts): short inside `npm test`; full with RELIABILITY=full.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, expect, it } from 'vitest'
+import { connectionOf, defineClient, type ConnectionState } from 'wirerpc/client'
+import { killAllServers, spawnServer, type ServerProcess } from '../../bench/lib/spawn-server.js'
+import * as api from '../redis/fixtures/api.js'
+import { spyingWebSocket, type NextFrame } from '../redis/support-kill-spy.js'
+import { MODE, percentile, record, size } from './harness.js'
+
+const SUBSCRIBERS = size(20, 100)
+const DURATION_MS = size(12_000, 30_000)
+/** Between a restart and the next kill (a restart itself takes about 2 s: process start-up). */
+const KILL_EVERY_MS = size(2_000, 3_000)
+const RESTART_AFTER_MS = 500
+const RATE = 50 // events per second
+const TOPIC = 'numbers'
+const script = new URL('./support-restart-server.ts', import.meta.url)
+const dir = mkdtempSync(path.join(os.tmpdir(), 'wirerpc-restart-'))
+const journal = path.join(dir, 'events.jsonl')
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+let server: ServerProcess | undefined
+
+afterAll(async () => {
+  await server?.stop(2_000)
+  killAllServers()
+  rmSync(dir, { recursive: true, force: true })
+}, 30_000)
+
+interface Subscriber {
+  client: ReturnType<typeof defineClient<typeof api>>
+  values: number[]
+  frames: NextFrame[]
+  reconnects: number
+  lostAt: number | undefined
+  resumed: { lostAt: number; at: number }[]
+  error: unknown
+  abort: AbortController
+  loop: Promise<void>
+}
+
+it(`every subscriber gets the full sequence while the only instance is killed and restarted (${MODE})`, async () => {
+  // The publisher runs from the server's start-up (the warm-up takes a few seconds) until `until`.
+  const until = Date.now() + 3_000 + DURATION_MS
+  const env = { JOURNAL: journal, TOPIC, RATE: String(RATE), TICK_UNTIL: String(until) }
+  server = await spawnServer('restart', script, 60_000, env)
+  const port = new URL(server.url).port
+  const subscribers: Subscriber[] = []
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const subscriber = { values: [], frames: [], reconnects: 0, lostAt: undefined, resumed: [], error: undefined, abort: new AbortController() } as unknown as Subscriber
+    subscriber.client = defineClient(api, {
+      prefixUrl: `http://127.0.0.1:${port}/`,
+      // The server is down for about a second at a time: retry at most every second.
+      retry: { backoffLimit: 1 },
+      WebSocket: spyingWebSocket((frame) => {
+        subscriber.frames.push(frame)
+        if (subscriber.lostAt !== undefined) {
+          subscriber.resumed.push({ lostAt: subscriber.lostAt, at: Date.now() })
+          subscriber.lostAt = undefined
+        }
+      }),
+    })
+    connectionOf(subscriber.client).onStateChange((state: ConnectionState, previous: ConnectionState) => {
+      if (state === 'reconnecting' && previous === 'open') {
+        subscriber.reconnects++
+        subscriber.lostAt ??= Date.now()
+      }
+    })
+    subscriber.loop = (async () => {
+      try {
+        for await (const event of subscriber.client.events(TOPIC, { signal: subscriber.abort.signal })) subscriber.values.push(event.n)
+      } catch (error) {
+        if (!subscriber.abort.signal.aborted) subscriber.error = error
+      }
+    })()
+    subscribers.push(subscriber)
+  }
+
+  try {
+    // Every subscription live before the first kill: each has received an event.
+    const warmUpDeadline = Date.now() + 60_000
+    while (subscribers.some((subscriber) => subscriber.values.length === 0)) {
+      if (Date.now() > warmUpDeadline) throw new Error('The subscriptions did not all start within 60 s.')
+      await tick(50)
+    }
+
+    // The killer: SIGKILL every KILL_EVERY_MS, start again on the same port RESTART_AFTER_MS later.
+    const kills: { at: number; connections: number }[] = []
+    while (Date.now() + KILL_EVERY_MS < until) {
+      await tick(KILL_EVERY_MS)
+      const at = Date.now()
+      await server.kill()
+      kills.push({ at, connections: SUBSCRIBERS })
+      await tick(RESTART_AFTER_MS)
+      server = await spawnServer('restart', script, 60_000, { ...env, PORT: port })
+    }
+    await tick(Math.max(0, until - Date.now()) + 200)
+
+    // The last event is the journal's last line (the publisher has stopped).
+    const lines = readFileSync(journal, 'utf8').trim().split('\n')
+    const N = (JSON.parse(lines.at(-1)!) as [string, number, { n: number }])[2].n
+    const settleDeadline = Date.now() + 30_000
+    while (Date.now() < settleDeadline && subscribers.some((subscriber) => subscriber.error === undefined && subscriber.values.at(-1) !== N)) await tick(100)
+    await tick(500)
+
+    expect(subscribers.map((subscriber) => subscriber.error).filter((error) => error !== undefined)).toEqual([])
+    for (const [i, subscriber] of subscribers.entries()) {
+      const first = subscriber.values[0]!
+      expect(subscriber.values, `subscriber ${i}`).toEqual(Array.from({ length: N - first + 1 }, (_, j) => first + j))
+      const eventIds = subscriber.frames.map((frame) => frame.eventId)
+      expect(new Set(eventIds).size, `subscriber ${i}: distinct event ids`).toBe(eventIds.length)
+      expect(subscriber.reconnects, `subscriber ${i}: reconnects`).toBeGreaterThanOrEqual(kills.length)
+      expect(subscriber.lostAt, `subscriber ${i}: resumed after its last loss`).toBeUndefined()
+    }
+    // They all joined before the first kill, so each holds every event published across the kills.
+    const latestStart = Math.max(...subscribers.map((subscriber) => subscriber.values[0]!))
+    expect(kills.length).toBeGreaterThanOrEqual(2)
+    expect(N - latestStart).toBeGreaterThan(RATE * (DURATION_MS / 1000) * 0.5)
+
+    const recoveries = subscribers.flatMap((subscriber) =>
+      subscriber.resumed.map(({ lostAt, at }) => at - (kills.filter((kill) => kill.at <= lostAt).at(-1)?.at ?? lostAt)),
+    )
+    const deliveries = subscribers.reduce((sum, subscriber) => sum + subscriber.values.length, 0)
+    const reconnects = subscribers.reduce((sum, subscriber) => sum + subscriber.reconnects, 0)
+    const figures = { subscribers: SUBSCRIBERS, kills: kills.length, events: N, deliveries, reconnects, p50RecoveryMs: percentile(recoveries, 50), maxRecoveryMs: Math.max(...recoveries) }
+    console.log(`[restart ${MODE}] ${JSON.stringify(figures)}`)
+    record('restart-kill', [
+      {
+        section: 'scale-out',
+        test: 'One instance without Redis (createFilePubSub journal), killed (SIGKILL) and restarted under subscribers',
+        load: `1 instance, ${SUBSCRIBERS} subscribers, ${(DURATION_MS / 1000).toFixed(0)} s, ${kills.length} kills (one every ${KILL_EVERY_MS / 1000} s, restarted after ${RESTART_AFTER_MS / 1000} s + start-up), ${N} events at ${RATE}/s`,
+        result: `every subscriber has every event from its first to the last (${deliveries} deliveries), 0 gaps, 0 duplicates, 0 resyncs; ${reconnects} reconnects; kill to resumed: p50 ${percentile(recoveries, 50)} ms, max ${Math.max(...recoveries)} ms`,
+      },
+    ])
+  } finally {
+    for (const subscriber of subscribers) {
+      subscriber.abort.abort()
+      connectionOf(subscriber.client).close()
+    }
+    await Promise.all(subscribers.map(async (subscriber) => subscriber.loop))
+  }
+}, size(120_000, 240_000))
