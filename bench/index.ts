@@ -4,7 +4,11 @@
  * BENCH_CONNECTIONS, BENCH_PIPELINING, BENCH_ONLY; the generator benchmark adds BENCH_GEN_RUNS,
  * BENCH_GEN_EDITS and BENCH_GEN_CPU_PROF, ws-client adds BENCH_WS_CLIENT_ITEMS and
  * BENCH_WS_CLIENT_STACKS, fanout adds BENCH_FANOUT_SUBSCRIBERS and BENCH_FANOUT_MESSAGES
- * (docs/benchmarks.md).
+ * (docs/benchmarks.md); peers adds BENCH_PEERS and BENCH_PEERS_WORKLOADS (docs/performance.md).
+ *
+ * Flags (`npm run bench -- --quick`): `--quick` runs only the peers benchmark, with tiny counts and
+ * one round, to catch crashes; it writes no results file. `--prof` runs the peers benchmark's
+ * wirerpc server under `node --cpu-prof` (profiles in bench/results/prof/); its figures are not saved.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -15,16 +19,25 @@ import { httpBenchmark } from './http.js'
 import type { Benchmark } from './lib/benchmark.js'
 import { readConfig } from './lib/config.js'
 import { killAllServers } from './lib/spawn-server.js'
+import { createPeersBenchmark } from './peers.js'
 import { wsBenchmark } from './ws.js'
 
-const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, wsBenchmark, clientWsBenchmark, fanoutBenchmark, generatorBenchmark]
+const flags = process.argv.slice(2)
+const unknownFlags = flags.filter((flag) => flag !== '--quick' && flag !== '--prof')
+if (unknownFlags.length > 0) throw new Error(`Unknown argument ${unknownFlags.join(' ')}; known: --quick, --prof.`)
+const quick = flags.includes('--quick')
+const prof = flags.includes('--prof')
+
+const peersBenchmark = createPeersBenchmark({ quick, prof })
+const BENCHMARKS: readonly Benchmark[] = [httpBenchmark, wsBenchmark, clientWsBenchmark, fanoutBenchmark, generatorBenchmark, peersBenchmark]
 
 // Whatever happens (error, Ctrl-C), no server process survives the run.
 process.on('exit', killAllServers)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
 
 const config = readConfig()
-const only = process.env['BENCH_ONLY']?.split(',').filter(Boolean)
+// --quick is a crash check of the peers benchmark only (the others have their own short settings).
+const only = quick ? ['peers'] : process.env['BENCH_ONLY']?.split(',').filter(Boolean)
 const selected = BENCHMARKS.filter((benchmark) => !only || only.includes(benchmark.name))
 if (selected.length === 0) throw new Error(`BENCH_ONLY=${only?.join(',')} matches no benchmark; known: ${BENCHMARKS.map((b) => b.name).join(', ')}.`)
 const machine = {
@@ -43,6 +56,8 @@ try {
     console.log(`== ${benchmark.title}`)
     const report = await benchmark.run(config)
     console.log(`${report.table}\n`)
+    // Quick or profiled figures must not replace a real run's.
+    if (benchmark === peersBenchmark && (quick || prof)) continue
     await mkdir(resultsDir, { recursive: true })
     const file = new URL(`${benchmark.name}.json`, resultsDir)
     const json = { benchmark: benchmark.name, date: new Date().toISOString(), machine, config, ...(report.results as object) }

@@ -196,6 +196,11 @@ function check(item: unknown, inBatch: boolean): string | undefined {
     const p = message['params']
     return typeof p === 'object' && p !== null && (typeof p.id === 'string' || typeof p.id === 'number') && 'value' in p ? undefined : 'malformed $/next'
   }
+  if (message['method'] === '$/push') {
+    if (inBatch) return '$/push inside a batch response'
+    const p = message['params']
+    return typeof p === 'object' && p !== null && typeof p.event === 'string' && 'value' in p ? undefined : 'malformed $/push'
+  }
   if (!('id' in message)) return 'a response without id'
   if (message['id'] !== null && typeof message['id'] !== 'string' && typeof message['id'] !== 'number') return 'an id that is not a string, number or null'
   if ('result' in message === 'error' in message) return 'not exactly one of result and error'

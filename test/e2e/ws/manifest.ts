@@ -5,6 +5,8 @@ const routes = () => import('./routes.js')
 const tuple = (items: object[], minItems = items.length, rest?: object) => ({ type: 'array', prefixItems: items, items: rest ?? false, minItems, ...(rest ? {} : { maxItems: items.length }) })
 const string = { type: 'string' }
 const number = { type: 'number' }
+const bounded = (maximum: number) => ({ type: 'number', minimum: 0, maximum })
+const count = bounded(2000)
 
 export default [
   { protocol: 'ws', name: 'logEvent', pattern: 'n', paramsSchema: tuple([string, {}]), import: async () => (await routes()).logEvent },
@@ -23,8 +25,8 @@ export default [
   { protocol: 'ws', name: 'topicEvents', pattern: 's', paramsSchema: tuple([string]), import: async () => (await routes()).topicEvents },
   { protocol: 'ws', name: 'publish', pattern: 'r', paramsSchema: tuple([string, number]), import: async () => (await routes()).publish },
   { protocol: 'ws', name: 'resumedFrom', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).resumedFrom },
-  { protocol: 'ws', name: 'remember', pattern: 'r', paramsSchema: tuple([number, number]), import: async () => (await routes()).remember },
+  { protocol: 'ws', name: 'remember', pattern: 'r', paramsSchema: tuple([count, bounded(1000)]), import: async () => (await routes()).remember },
   { protocol: 'ws', name: 'joinRoom', pattern: 's', paramsSchema: tuple([string]), import: async () => (await routes()).joinRoom },
   { protocol: 'ws', name: 'broadcast', pattern: 'r', paramsSchema: tuple([string, string, number]), import: async () => (await routes()).broadcast },
-  { protocol: 'ws', name: 'pushMany', pattern: 'r', paramsSchema: tuple([number, number]), import: async () => (await routes()).pushMany },
+  { protocol: 'ws', name: 'pushMany', pattern: 'r', paramsSchema: tuple([count, bounded(20_000)]), import: async () => (await routes()).pushMany },
 ] satisfies ServerManifest

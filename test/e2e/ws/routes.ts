@@ -1,5 +1,5 @@
 // WebSocket route modules for the engine tests, as users write them.
-import { ConflictError, pushEvent, route, tracked, UnauthorizedError, type WsConnection, type WsContext } from 'wirerpc/service'
+import { ConflictError, pushEvent, route, tracked, UnauthorizedError, type t, type WsConnection, type WsContext } from 'wirerpc/service'
 
 export interface UserData {
   id: string
@@ -124,8 +124,11 @@ export const notice = pushEvent<{ text: string; n: number }>('notice')
 /** Connections that called `remember`, for tests that push to them from outside any call. */
 export const remembered: WsConnection[] = []
 
+// Bounded, so that the fuzz test's random numbers cannot make them run for long.
+type Count = number & t.Minimum<0> & t.Maximum<2000>
+
 /** Keeps the caller's connection; pushes `count` notices to it `delayMs` after answering. */
-export const remember = route.ws(async (count: number, delayMs: number, ctx: WsContext) => {
+export const remember = route.ws(async (count: Count, delayMs: number & t.Minimum<0> & t.Maximum<1000>, ctx: WsContext) => {
   const connection = ctx.connection
   remembered.push(connection)
   setTimeout(() => {
@@ -148,7 +151,7 @@ export const joinRoom = route.ws(async function* (room: string, ctx: WsContext) 
 export const broadcast = route.ws(async (room: string, text: string, n: number, ctx: WsContext) => notice.publish(ctx.pubsub, room, { text, n }))
 
 /** Pushes `count` notices of `size` characters at once; answers how many were sent (the rest were dropped). */
-export const pushMany = route.ws(async (count: number, size: number, ctx: WsContext) => {
+export const pushMany = route.ws(async (count: Count, size: number & t.Minimum<0> & t.Maximum<20_000>, ctx: WsContext) => {
   let sent = 0
   for (let n = 0; n < count; n++) if (ctx.connection.push(notice, { text: 'x'.repeat(size), n })) sent++
   return sent
