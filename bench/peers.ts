@@ -10,7 +10,8 @@
  *
  * Knobs: BENCH_ROUNDS (default 3), BENCH_PEERS (comma-separated subset of the peers),
  * BENCH_PEERS_WORKLOADS (subset of rtt,pipelined,stream,fanout,connections); flags `--quick`
- * (tiny counts, one round, no results file) and `--prof` (wirerpc server under `--cpu-prof`).
+ * (tiny counts, one round, no results file) and `--prof` (the wirerpc server and its load process
+ * under `--cpu-prof`).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -63,7 +64,9 @@ async function settledRss(server: PeerServer): Promise<number> {
 async function measure(peer: PeerName, workload: Workload, settings: typeof FULL, cpuProfDir: string | undefined): Promise<Sample> {
   const server = await startServer(peer, cpuProfDir ? { cpuProfDir } : {})
   try {
-    if (workload !== 'connections') return await runLoad(peer, workload, server.url, settings, loadTimeout(workload, settings))
+    // Profiled, the load process (the client library) writes its own profile beside the server's.
+    const clientProfDir = cpuProfDir ? `${cpuProfDir}client/` : undefined
+    if (workload !== 'connections') return await runLoad(peer, workload, server.url, settings, loadTimeout(workload, settings), undefined, clientProfDir)
     let before = Number.NaN
     let kbPerConnection = Number.NaN
     const result = await runLoad(peer, workload, server.url, settings, loadTimeout(workload, settings), {

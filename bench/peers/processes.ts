@@ -22,7 +22,7 @@ const SERVERS: Record<PeerName, { script: string; env?: Record<string, string> }
 }
 
 function start(script: string, execArgv: string[], env: Record<string, string> = {}): ChildProcess {
-  // `--import tsx` runs the TypeScript sources as they are (and `wirerpc/*` from src/, through tsconfig paths).
+  // `--import tsx` runs the TypeScript sources as they are; `npm run bench` points tsx at bench/tsx.tsconfig.json, so `wirerpc/*` is the built dist/.
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     cwd: REPO_ROOT,
     execArgv: ['--import', 'tsx', ...execArgv],
@@ -102,8 +102,8 @@ export interface IdleHooks {
 }
 
 /** Runs `workload` against the peer at `url` in a new load process, within `seconds`. */
-export async function runLoad(peer: PeerName, workload: Workload, url: string, settings: Settings, seconds: number, hooks?: IdleHooks): Promise<LoadResult> {
-  const child = start('load.ts', [])
+export async function runLoad(peer: PeerName, workload: Workload, url: string, settings: Settings, seconds: number, hooks?: IdleHooks, cpuProfDir?: string): Promise<LoadResult> {
+  const child = start('load.ts', cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])
   const what = `${peer} ${workload}`
   const send = (message: LoadRequest) => child.send(message)
   try {

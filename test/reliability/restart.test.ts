@@ -16,10 +16,12 @@ import { spyingWebSocket, type NextFrame } from '../redis/support-kill-spy.js'
 import { MODE, percentile, record, size } from './harness.js'
 
 const SUBSCRIBERS = size(20, 100)
-const DURATION_MS = size(12_000, 30_000)
+const DURATION_MS = size(14_000, 30_000)
 /** Between a restart and the next kill (a restart itself takes about 2 s: process start-up). */
 const KILL_EVERY_MS = size(2_000, 3_000)
 const RESTART_AFTER_MS = 500
+/** Publishing time left after the last kill: a restart (≈ 2.5 s) and then events. */
+const RESUME_MARGIN_MS = 4_500
 const RATE = 50 // events per second
 const TOPIC = 'numbers'
 const script = new URL('./support-restart-server.ts', import.meta.url)
@@ -94,7 +96,8 @@ it(`every subscriber gets the full sequence while the only instance is killed an
 
     // The killer: SIGKILL every KILL_EVERY_MS, start again on the same port RESTART_AFTER_MS later.
     const kills: { at: number; connections: number }[] = []
-    while (Date.now() + KILL_EVERY_MS < until) {
+    // The last restart leaves events to come (RESUME_MARGIN_MS), so that every subscriber shows it resumed.
+    while (Date.now() + KILL_EVERY_MS + RESUME_MARGIN_MS < until) {
       await tick(KILL_EVERY_MS)
       const at = Date.now()
       await server.kill()
