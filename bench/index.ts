@@ -56,8 +56,9 @@ try {
     console.log(`== ${benchmark.title}`)
     const report = await benchmark.run(config)
     console.log(`${report.table}\n`)
-    // Quick or profiled figures must not replace a real run's.
-    if (benchmark === peersBenchmark && (quick || prof)) continue
+    // Quick, profiled or partial (BENCH_PEERS, BENCH_PEERS_WORKLOADS) figures must not replace a real run's.
+    const partial = Boolean(process.env['BENCH_PEERS'] || process.env['BENCH_PEERS_WORKLOADS'] || process.env['BENCH_WIRERPC_FANOUT'])
+    if (benchmark === peersBenchmark && (quick || prof || partial)) continue
     await mkdir(resultsDir, { recursive: true })
     const file = new URL(`${benchmark.name}.json`, resultsDir)
     const json = { benchmark: benchmark.name, date: new Date().toISOString(), machine, config, ...(report.results as object) }

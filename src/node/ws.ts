@@ -194,22 +194,33 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 /** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
 function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & { cork(): void; uncork(): void } })._socket
-  let corked = false
+  // Frames sent in one tick leave in writes of up to FRAMES_PER_WRITE (writev) instead of one
+  // syscall each; not one write for the whole tick, so that the client starts reading the first
+  // answers while the rest are being made.
+  let corked = 0
+  const flush = () => {
+    if (corked === 0) return
+    corked = 0
+    socket!.uncork()
+  }
   return {
     send(text) {
-      // Frames sent in one tick leave in one write (writev) instead of one syscall each.
-      if (socket && !corked) {
-        corked = true
-        socket.cork()
-        process.nextTick(() => {
-          corked = false
+      if (socket) {
+        if (corked === 0) {
+          socket.cork()
+          process.nextTick(flush)
+        } else if (corked === FRAMES_PER_WRITE) {
           socket.uncork()
-        })
+          socket.cork()
+          corked = 0
+        }
+        corked++
       }
       // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
       // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
       // stay alive until the slowest of them drains (3× the queued bytes, measured).
-      if (ws.bufferedAmount > UNPOOLED_ABOVE) {
+      if (typeof text !== 'string') ws.send(text, { binary: false })
+      else if (ws.bufferedAmount > UNPOOLED_ABOVE) {
         const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
         bytes.write(text)
         ws.send(bytes, { binary: false })
@@ -238,6 +249,9 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
     },
   }
 }
+
+/** Most frames gathered into one socket write. */
+const FRAMES_PER_WRITE = 32
 
 /** Queued bytes above which outgoing messages are copied out of the shared Buffer pool. */
 const UNPOOLED_ABOVE = 64 * 1024

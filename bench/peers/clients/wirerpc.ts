@@ -1,5 +1,5 @@
 /** The real wirerpc client: `defineClient` with a hand-written client manifest (what the generator would emit). */
-import { connectionOf, defineClient, type Route } from 'wirerpc/client'
+import { connectionOf, defineClient, type PushSource, type Route } from 'wirerpc/client'
 import type { Echo, Tick } from '../../lib/client-ws-work.js'
 import { TOPIC, type FanMessage, type PeerClient, type PeerClientModule } from '../protocol.js'
 
@@ -9,7 +9,13 @@ const api = {
   ticks: { protocol: 'ws', pattern: 's', name: 'ticks', arity: 1 } as Route<(count: number, options?: { signal?: AbortSignal }) => AsyncIterable<Tick>>,
   events: { protocol: 'ws', pattern: 's', name: 'events', arity: 1 } as Route<(topic: string, options?: { signal?: AbortSignal }) => AsyncIterable<FanMessage>>,
   publish: { protocol: 'ws', pattern: 'r', name: 'publish', arity: 2 } as Route<(round: number, count: number, options?: CallOptions) => Promise<number>>,
+  news: { protocol: 'push', name: 'news' } as Route<PushSource<FanMessage>>,
+  follow: { protocol: 'ws', pattern: 's', name: 'follow', arity: 1 } as Route<(topic: string, options?: { signal?: AbortSignal }) => AsyncIterable<string>>,
+  broadcast: { protocol: 'ws', pattern: 'r', name: 'broadcast', arity: 2 } as Route<(round: number, count: number, options?: CallOptions) => Promise<number>>,
 }
+
+/** Fan-out through server push (default) or through a subscription per subscriber (BENCH_WIRERPC_FANOUT=subscription). */
+const BY_SUBSCRIPTION = process.env['BENCH_WIRERPC_FANOUT'] === 'subscription'
 type Api = ReturnType<typeof defineClient<typeof api>>
 
 interface WirerpcPeerClient extends PeerClient {
@@ -52,10 +58,17 @@ export const connect: PeerClientModule['connect'] = async (url) => {
 export const subscribe: PeerClientModule['subscribe'] = async (url, onMessage, onError) => {
   const client = open(url)
   const controller = new AbortController()
-  void (async () => {
-    for await (const message of client.events(TOPIC, { signal: controller.signal })) onMessage(message)
-  })().catch((error: unknown) => controller.signal.aborted || onError(error))
-  await opened(client, url)
+  if (BY_SUBSCRIPTION) {
+    void (async () => {
+      for await (const message of client.events(TOPIC, { signal: controller.signal })) onMessage(message)
+    })().catch((error: unknown) => controller.signal.aborted || onError(error))
+    await opened(client, url)
+  } else {
+    client.news.on(onMessage)
+    const joined = client.follow(TOPIC, { signal: controller.signal })[Symbol.asyncIterator]()
+    await joined.next() // the server has joined this connection to the topic
+    void joined.next().catch((error: unknown) => controller.signal.aborted || onError(error))
+  }
   return {
     async close() {
       controller.abort()
@@ -65,6 +78,7 @@ export const subscribe: PeerClientModule['subscribe'] = async (url, onMessage, o
 }
 
 export const publish: PeerClientModule['publish'] = async (peer, round, count) => {
-  const answer = await (peer as WirerpcPeerClient).client.publish(round, count)
+  const { client } = peer as WirerpcPeerClient
+  const answer = await (BY_SUBSCRIPTION ? client.publish(round, count) : client.broadcast(round, count))
   if (answer !== count) throw new Error(`wirerpc: published ${answer}, expected ${count}.`)
 }

@@ -41,10 +41,14 @@ export function createWsRouteFunction(route: ClientWsRoute, options: MergedOptio
     }
   }
   const send = route.pattern === 'n' ? notify : request
-  const run = (args: unknown[]): Promise<unknown> =>
-    send(spec(args)).catch(async (error: unknown) => {
-      throw error instanceof Error ? await onError(error) : error
-    })
+  // Without beforeError hooks there is nothing to apply: no extra promise per call.
+  const run =
+    options.hooks.beforeError.length === 0
+      ? (args: unknown[]): Promise<unknown> => send(spec(args))
+      : (args: unknown[]): Promise<unknown> =>
+          send(spec(args)).catch(async (error: unknown) => {
+            throw error instanceof Error ? await onError(error) : error
+          })
   if (options.errorMode === 'return') {
     return (...args) =>
       run(args).then(

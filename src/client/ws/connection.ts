@@ -10,7 +10,7 @@ import { WsErrorCode, WsMethod, type ErrorObject } from '../../protocol/ws.js'
 import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
-import { createSocket, refusedStatus } from './socket.js'
+import { createSocket, refusedStatus, tickBatcher } from './socket.js'
 import { PushListeners } from './push.js'
 
 /**
@@ -88,6 +88,8 @@ export class Connection {
   #idleTimer: ReturnType<typeof setTimeout> | undefined
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  /** Called before each send: batches the frames of one tick into one write where the socket allows. */
+  #batch: () => void = () => {}
 
   constructor(readonly options: MergedOptions) {}
 
@@ -209,6 +211,7 @@ export class Connection {
     }, timerDelay(this.options.ws.wsPongTimeout))
     socket.onopen = () => {
       opened = true
+      this.#batch = tickBatcher(socket)
       clearTimeout(this.#handshakeTimer)
       this.#opened()
     }
@@ -361,6 +364,7 @@ export class Connection {
   #send(text: string): boolean {
     const socket = this.#socket
     if (!socket || socket.readyState !== 1) return false
+    this.#batch()
     socket.send(text)
     return true
   }

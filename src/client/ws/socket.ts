@@ -61,3 +61,39 @@ export function refusedStatus(event: Event): number | undefined {
   const match = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null
   return match ? Number(match[1]) : undefined
 }
+
+type Corkable = { cork(): void; uncork(): void }
+const nextTick = (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process?.nextTick
+
+/** Most frames gathered into one socket write. */
+const FRAMES_PER_WRITE = 32
+
+/**
+ * Returns the function to call before each send on `socket` so that the frames sent in one tick
+ * leave in a few writes (`writev` of up to FRAMES_PER_WRITE frames) instead of one system call
+ * each. Only `ws` in Node exposes its TCP socket; elsewhere (browsers, Node's own WebSocket)
+ * sends go out as the runtime decides.
+ */
+export function tickBatcher(socket: WebSocket): () => void {
+  const tcp = (socket as unknown as { _socket?: Corkable })._socket
+  if (!tcp || typeof tcp.cork !== 'function' || !nextTick) return () => {}
+  let corked = 0
+  const flush = () => {
+    if (corked === 0) return
+    corked = 0
+    tcp.uncork()
+  }
+  return () => {
+    if (corked === 0) {
+      tcp.cork()
+      // After every microtask of this tick: the calls made in it go together.
+      nextTick(flush)
+    } else if (corked === FRAMES_PER_WRITE) {
+      // Not all in one write: the server starts on the first calls while the rest are made.
+      tcp.uncork()
+      tcp.cork()
+      corked = 0
+    }
+    corked++
+  }
+}

@@ -99,13 +99,25 @@ function safeStringify(value: unknown): string | undefined {
  * another object: `__proto__` anywhere, and `prototype` under `constructor`. `undefined` if none.
  */
 export function findPollutingKey(value: unknown, path = ''): string | undefined {
+  const found = pollutingKey(value)
+  return found === undefined ? undefined : path + found
+}
+
+/** The pointer below `value`, built only on the way back from a find: the clean case (every call) builds no string. */
+function pollutingKey(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = pollutingKey(value[index])
+      if (found !== undefined) return `/${index}${found}`
+    }
+    return undefined
+  }
   for (const key of Object.keys(value)) {
     const child = (value as Record<string, unknown>)[key]
-    const childPath = `${path}/${escapePointer(key)}`
-    if (key === '__proto__' || (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))) return childPath
-    const found = findPollutingKey(child, childPath)
-    if (found) return found
+    if (key === '__proto__' || (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))) return `/${escapePointer(key)}`
+    const found = pollutingKey(child)
+    if (found !== undefined) return `/${escapePointer(key)}${found}`
   }
   return undefined
 }

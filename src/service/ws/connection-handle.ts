@@ -32,7 +32,7 @@ export interface WsConnection {
 
 /** Where a handle's frames go: the connection's socket. */
 export interface PushSink {
-  send(text: string): void
+  send(text: string | Uint8Array): void
   readonly bufferedAmount: number
 }
 
@@ -83,7 +83,7 @@ export class ConnectionHandle implements WsConnection, PushMember {
     return () => void this.closeListeners.delete(listener)
   }
 
-  deliver(frame: string): void {
+  deliver(frame: Uint8Array): void {
     if (this.isOpen) this.send(frame)
   }
 
@@ -97,7 +97,7 @@ export class ConnectionHandle implements WsConnection, PushMember {
     this.closeListeners.clear()
   }
 
-  private send(frame: string): boolean {
+  private send(frame: string | Uint8Array): boolean {
     if (this.sink.bufferedAmount > this.highWaterMark) {
       this.dropped++
       return false

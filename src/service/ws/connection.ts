@@ -14,9 +14,10 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
-import { EarlyMessages, flowOf, nextMessage, type Flow } from './flow.js'
+import { EarlyMessages, flowOf, nextText, type Flow } from './flow.js'
 import { RateLimit } from './rate-limit.js'
 import { ConnectionHandle } from './connection-handle.js'
+import { CallContext } from './call-context.js'
 import type { PushTopics } from './push.js'
 
 interface CallState {
@@ -229,10 +230,11 @@ export class Connection {
     const id = call.id ?? null
     let args: unknown[]
     let handler: (...args: unknown[]) => unknown
-    let ctx: Record<string, unknown>
+    let ctx: CallContext
     try {
-      const definition = await route.load()
-      const chain = await this.chain(definition.middleware, route.entry.name)
+      // Once loaded, and without middleware, nothing here waits: no microtask turn per call.
+      const definition = route.loaded ?? (await route.load())
+      const chain = definition.middleware.length === 0 ? NO_MIDDLEWARE : await this.chain(definition.middleware, route.entry.name)
       if (!chain.ok) return failure(id, chain.error)
       const polluting = findPollutingKey(params)
       if (polluting) {
@@ -262,13 +264,14 @@ export class Connection {
   }
 
   /** Fixed params are padded to their declared count, so that the context lands in the last position. */
-  private arguments(route: WsRoute, params: unknown[], ctx: Record<string, unknown>): unknown[] {
-    const schema = route.entry.paramsSchema as { prefixItems?: unknown[]; items?: unknown } | undefined
-    const fixed = schema?.prefixItems?.length
+  private arguments(route: WsRoute, params: unknown[], ctx: CallContext): unknown[] {
+    const fixed = route.fixedParams
     // With a rest parameter there is no position after it: such handlers read the context as `this`.
-    if (schema && schema.items !== undefined && schema.items !== false) return params
-    const padded = fixed !== undefined && params.length < fixed ? [...params, ...new Array(fixed - params.length)] : params
-    return [...padded, ctx]
+    if (fixed === undefined) return params
+    const args = params.slice()
+    args.length = Math.max(fixed, params.length)
+    args.push(ctx)
+    return args
   }
 
   private async stream(call: CallState, result: unknown): Promise<ResponseMessage | undefined> {
@@ -288,7 +291,8 @@ export class Connection {
         if (call.aborted) break
       }
       if (!flow?.lossy) {
-        await this.drained(call)
+        // Checked here first: waiting (a promise) only when the socket is backed up.
+        if (this.peer.bufferedAmount > this.options.highWaterMark) await this.drained(call)
         // Out of credit: the generator waits at its yield until the client grants more.
         while (flow && flow.credit <= 0 && !call.aborted) await new Promise<void>((resolve) => (flow.wake = resolve))
       }
@@ -306,7 +310,8 @@ export class Connection {
         dropped = flow.dropped
         flow.dropped = 0
       }
-      this.send(nextMessage(id, step.value, dropped))
+      const text = nextText(id, step.value, dropped, (error) => this.report(error, call.route))
+      if (text !== undefined && !this.isClosed) this.peer.send(text)
     }
     return undefined
   }
@@ -334,31 +339,16 @@ export class Connection {
   }
 
   /** `ctx.connection`: one per connection, for handlers that push to it later. */
+  private readonly connectionOf = (): ConnectionHandle => this.connectionHandle()
+
   private connectionHandle(): ConnectionHandle {
     this.handle ??= new ConnectionHandle(this.id, this.peer, this.options.highWaterMark, this.topics, (error) => this.report(error, undefined))
     if (this.isClosed) this.handle.closed()
     return this.handle
   }
 
-  private context(call: CallState, defines: Record<string, unknown>): Record<string, unknown> {
-    const connection = () => this.connectionHandle()
-    return {
-      ...defines,
-      id: this.id,
-      ip: this.upgrade.ip,
-      headers: this.upgrade.request.headers,
-      get signal() {
-        call.controller ??= new AbortController()
-        if (call.aborted) call.controller.abort()
-        return call.controller.signal
-      },
-      defer: (fn: () => void | Promise<void>) => void call.defers.push(fn),
-      lastEventId: call.lastEventId,
-      pubsub: this.options.pubsub,
-      get connection() {
-        return connection()
-      },
-    }
+  private context(call: CallState, defines: Record<string, unknown>): CallContext {
+    return new CallContext(call, this.id, this.upgrade, this.options.pubsub, this.connectionOf, defines)
   }
 
   /** Runs a middleware chain once per connection, against the upgrade request (`route` is the first to need it). */
@@ -448,7 +438,8 @@ const yieldToEventLoop = (): Promise<void> =>
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
 
-const NO_CHAIN: Promise<ChainResult> = Promise.resolve({ ok: true, defines: {} })
+const NO_MIDDLEWARE: ChainResult = { ok: true, defines: {} }
+const NO_CHAIN: Promise<ChainResult> = Promise.resolve(NO_MIDDLEWARE)
 
 function failure(id: RequestId | null, error: ErrorObject): ResponseMessage {
   return { jsonrpc: '2.0', id, error }

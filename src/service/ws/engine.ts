@@ -21,8 +21,8 @@ import { PushTopics } from './push.js'
 
 /** The engine's view of a socket: four members, implemented by each adapter. */
 export interface WsPeer {
-  /** Sends one text frame. */
-  send(text: string): void
+  /** Sends one text frame: a string, or its UTF-8 bytes (a frame encoded once for many sockets). */
+  send(text: string | Uint8Array): void
   /** Closes the socket with a WebSocket close code and a reason. */
   close(code: number, reason: string): void
   /** Bytes queued but not yet written to the network. */
@@ -83,7 +83,17 @@ export interface WsEngineOptions {
 export interface WsRoute {
   readonly entry: ServerWsRoute
   readonly check: ((input: unknown, fromText: boolean) => CheckResult) | undefined
-  load(): Promise<{ handler: (...args: unknown[]) => unknown; middleware: readonly Middleware<any, any>[] }>
+  /** Fixed positional parameters (the context comes after them), or `undefined` with a rest parameter. */
+  readonly fixedParams: number | undefined
+  load(): Promise<WsRouteDefinitionLoaded>
+  /** The definition once loaded: calls after the first skip the wait. */
+  readonly loaded: WsRouteDefinitionLoaded | undefined
+}
+
+/** @internal */
+export interface WsRouteDefinitionLoaded {
+  handler: (...args: unknown[]) => unknown
+  middleware: readonly Middleware<any, any>[]
 }
 
 /** @internal Options with their defaults filled in. */
@@ -169,23 +179,28 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
 }
 
 function compileRoute(entry: ServerWsRoute): WsRoute {
-  let loading: ReturnType<WsRoute['load']> | undefined
-  return {
+  let loading: Promise<WsRouteDefinitionLoaded> | undefined
+  const schema = entry.paramsSchema as { prefixItems?: unknown[]; items?: unknown } | undefined
+  const rest = schema !== undefined && schema.items !== undefined && schema.items !== false
+  const route: { -readonly [K in keyof WsRoute]: WsRoute[K] } = {
     entry,
     check: entry.paramsSchema ? compileCheck(entry.paramsSchema) : undefined,
+    fixedParams: rest ? undefined : (schema?.prefixItems?.length ?? 0),
+    loaded: undefined,
     load() {
       loading ??= entry.import().then((definition) => {
         if (definition?.protocol !== 'ws' || typeof definition.handler !== 'function') {
           throw new Error(`Route "${entry.name}": the manifest's import() did not return a WebSocket route definition; regenerate the server manifest.`)
         }
-        const { handler, middleware } = definition as unknown as Awaited<ReturnType<WsRoute['load']>>
-        return { handler, middleware: middleware ?? [] }
+        const { handler, middleware } = definition as unknown as WsRouteDefinitionLoaded
+        return (route.loaded = { handler, middleware: middleware ?? [] })
       })
       // A failed import is retried on the next call instead of failing forever.
       loading.catch(() => (loading = undefined))
       return loading
     },
   }
+  return route
 }
 
 /** @internal Where an unexpected error happened, for the log: the route and the connection. */

@@ -84,10 +84,24 @@ export function flowOf(early: Early | undefined): Flow | undefined {
 }
 
 /** A `$/next` message: a tracked item carries its event id; a lossy one what was dropped before it. */
-export function nextMessage(id: RequestId, item: unknown, dropped: number): unknown {
-  const params: { id: RequestId; value: unknown; dropped?: number; eventId?: string } = isTracked(item) ? { id, value: item.value, eventId: item.id } : { id, value: item }
-  if (dropped > 0) params.dropped = dropped
-  return { jsonrpc: '2.0', method: WsMethod.Next, params }
+/**
+ * The text of a `$/next` message, built as text (one of these per item): `undefined` when the item
+ * cannot be sent as JSON (`error` is called with why).
+ */
+export function nextText(id: RequestId, item: unknown, dropped: number, error: (cause: unknown) => void): string | undefined {
+  const tracked = isTracked(item)
+  let value: string | undefined
+  try {
+    value = JSON.stringify(tracked ? item.value : item)
+  } catch (cause) {
+    error(cause)
+    return undefined
+  }
+  // As JSON.stringify of the object would: an `undefined` value leaves the key out.
+  const valuePart = value === undefined ? '' : `,"value":${value}`
+  const eventPart = tracked ? `,"eventId":${JSON.stringify(item.id)}` : ''
+  const droppedPart = dropped > 0 ? `,"dropped":${dropped}` : ''
+  return `{"jsonrpc":"2.0","method":"${WsMethod.Next}","params":{"id":${JSON.stringify(id)}${valuePart}${eventPart}${droppedPart}}}`
 }
 
 function asObject(value: unknown): object {

@@ -52,10 +52,12 @@ export function pushFrame(event: string, value: unknown, topic: string | undefin
   return JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Push, params })
 }
 
+const UTF8 = new TextEncoder()
+
 /** A connection as a topic sees it. */
 export interface PushMember {
-  /** Sends a `$/push` frame (or drops it when the connection is behind). */
-  deliver(frame: string): void
+  /** Sends a `$/push` frame, as UTF-8 bytes (or drops it when the connection is behind). */
+  deliver(frame: Uint8Array): void
 }
 
 interface TopicState {
@@ -104,7 +106,8 @@ export class PushTopics {
         for await (const event of this.pubsub.subscribe<Broadcast>(PUSH_TOPIC_PREFIX + topic, { signal })) {
           const broadcast = event.value
           if (typeof broadcast !== 'object' || broadcast === null || typeof broadcast.event !== 'string') continue
-          const frame = pushFrame(broadcast.event, broadcast.value, topic)
+          // Serialised and encoded once, whatever the number of members.
+          const frame = UTF8.encode(pushFrame(broadcast.event, broadcast.value, topic))
           for (const member of state.members) member.deliver(frame)
         }
       } catch (error) {

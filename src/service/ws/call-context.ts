@@ -1,0 +1,60 @@
+/**
+ * The context a WebSocket handler receives (`WsContext`, docs/websocket.md "The context"): one per
+ * call. A class rather than an object literal with getters and a spread: it is made for every call,
+ * and its signal, `defer` and `connection` cost nothing until a handler reads them.
+ *
+ * @module
+ */
+import type { PubSub } from '../pubsub/pubsub.js'
+import type { WsConnection } from './connection-handle.js'
+
+/** What the context needs of its call. */
+export interface ContextCall {
+  controller?: AbortController
+  aborted: boolean
+  readonly defers: (() => void | Promise<void>)[]
+  readonly lastEventId?: string | undefined
+}
+
+/** Names the context defines itself: a middleware's property of the same name does not replace them. */
+const OWN = new Set(['id', 'ip', 'headers', 'signal', 'defer', 'lastEventId', 'pubsub', 'connection'])
+
+export class CallContext {
+  readonly id: string
+  readonly ip: string
+  readonly headers: Headers
+  readonly lastEventId: string | undefined
+  readonly pubsub: PubSub
+  readonly #call: ContextCall
+  readonly #connection: () => WsConnection
+  #defer: ((fn: () => void | Promise<void>) => void) | undefined
+
+  constructor(call: ContextCall, id: string, upgrade: { request: Request; ip: string }, pubsub: PubSub, connection: () => WsConnection, defines: Record<string, unknown> | undefined) {
+    if (defines) for (const key of Object.keys(defines)) if (!OWN.has(key)) (this as Record<string, unknown>)[key] = defines[key]
+    this.id = id
+    this.ip = upgrade.ip
+    this.headers = upgrade.request.headers
+    this.lastEventId = call.lastEventId
+    this.pubsub = pubsub
+    this.#call = call
+    this.#connection = connection
+  }
+
+  /** Created when first read: most calls never read it. */
+  get signal(): AbortSignal {
+    const call = this.#call
+    call.controller ??= new AbortController()
+    if (call.aborted) call.controller.abort()
+    return call.controller.signal
+  }
+
+  /** A function of its own (not a method), so that `const { defer } = ctx` works too. */
+  get defer(): (fn: () => void | Promise<void>) => void {
+    const defers = this.#call.defers
+    return (this.#defer ??= (fn) => void defers.push(fn))
+  }
+
+  get connection(): WsConnection {
+    return this.#connection()
+  }
+}
