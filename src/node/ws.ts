@@ -6,6 +6,7 @@
  * @module
  */
 // --- types ---
+import { Heartbeat } from './heartbeat.js'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
@@ -41,7 +42,10 @@ export interface WebSocketOptions {
   onError?: (error: unknown, request: Request) => void
   /** Seconds between protocol pings to each client. @default 30 */
   pingInterval?: number
-  /** Seconds to wait for the pong before terminating a client that does not answer. @default 10 */
+  /**
+   * Seconds to wait for the pong before terminating a client that does not answer. One timer
+   * serves every connection: both durations hold to within a quarter of the shorter (1 s at most). @default 10
+   */
   pongTimeout?: number
 }
 
@@ -70,6 +74,7 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     pongTimeout = 10,
   } = options
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageSize, perMessageDeflate: compression, clientTracking: true })
+  const heartbeat = new Heartbeat(pingInterval * 1000, pongTimeout * 1000)
   const onError = defaultOnError(options.onError, logger, 'authorize')
   const reportAuthorizeError = (error: unknown, request: Request) => {
     onError(error, request)
@@ -148,25 +153,19 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     let closeCode: number | undefined
     const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code)), { request, ip })
     const id = connection.id
-    let pongTimer: NodeJS.Timeout | undefined
-    const ping = setInterval(() => {
-      if (pongTimer) return
-      pongTimer = setTimeout(() => {
+    const beat = heartbeat.watch(
+      () => ws.ping(),
+      () => {
         logger?.warn(`ws #${id} terminated: no pong within ${pongTimeout}s`, { event: 'ws.pong-timeout', id, pongTimeout })
         closeCode ??= 1006
         ws.terminate()
-      }, pongTimeout * 1000)
-      ws.ping()
-    }, pingInterval * 1000)
-    ws.on('pong', () => {
-      clearTimeout(pongTimer)
-      pongTimer = undefined
-    })
+      },
+    )
+    ws.on('pong', beat.pong)
     ws.on('message', (data, isBinary) => connection.receive(isBinary ? '' : data.toString(), isBinary))
     ws.on('ping', () => connection.pinged())
     ws.once('close', (code) => {
-      clearInterval(ping)
-      clearTimeout(pongTimer)
+      beat.stop()
       connection.closed(closeCode ?? code)
     })
     // Errors (a message over maxMessageSize among them) are followed by 'close'; ws sends 1009 itself.

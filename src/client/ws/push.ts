@@ -24,6 +24,11 @@ export interface PushSource<T> {
   on(listener: PushListener<T>): () => void
 }
 
+const DIRECT: PushInfo = Object.freeze({ topic: undefined })
+
+/** Topics whose info objects are kept (a bound: topics may be per user). */
+const MAX_CACHED_TOPICS = 1000
+
 /** @internal The listeners of a connection, by event name. */
 export class PushListeners {
   readonly #byEvent = new Map<string, Set<PushListener<unknown>>>()
@@ -47,13 +52,28 @@ export class PushListeners {
     const { event, value, topic } = params as { event?: unknown; value?: unknown; topic?: unknown }
     const listeners = typeof event === 'string' ? this.#byEvent.get(event) : undefined
     if (!listeners) return
-    const info: PushInfo = { topic: typeof topic === 'string' ? topic : undefined }
-    for (const listener of [...listeners]) {
-      try {
-        listener(value, info)
-      } catch (error) {
-        console.error(`[wirerpc] a listener of push event "${String(event)}" threw:`, error)
-      }
+    const info = typeof topic === 'string' ? this.#infoOf(topic) : DIRECT
+    // One listener (the common case): no copy of the set per message.
+    if (listeners.size === 1) for (const listener of listeners) this.#call(listener, event as string, value, info)
+    else for (const listener of [...listeners]) this.#call(listener, event as string, value, info)
+  }
+
+  /** One frozen info object per topic, rather than one per message. */
+  readonly #infos = new Map<string, PushInfo>()
+  #infoOf(topic: string): PushInfo {
+    let info = this.#infos.get(topic)
+    if (!info) {
+      if (this.#infos.size >= MAX_CACHED_TOPICS) this.#infos.clear()
+      this.#infos.set(topic, (info = Object.freeze({ topic })))
+    }
+    return info
+  }
+
+  #call(listener: PushListener<unknown>, event: string, value: unknown, info: PushInfo): void {
+    try {
+      listener(value, info)
+    } catch (error) {
+      console.error(`[wirerpc] a listener of push event "${event}" threw:`, error)
     }
   }
 }
