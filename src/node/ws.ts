@@ -193,27 +193,24 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 /** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
 function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & { cork(): void; uncork(): void } })._socket
-  // Frames sent in one tick leave in writes of up to FRAMES_PER_WRITE (writev) instead of one
-  // syscall each; not one write for the whole tick, so that the client starts reading the first
-  // answers while the rest are being made.
-  let corked = 0
-  const flush = () => {
-    if (corked === 0) return
-    corked = 0
-    socket!.uncork()
+  // The first frame of a tick is written at once (a lone answer waits for nothing); the frames
+  // after it in the same tick leave in writes of up to FRAMES_PER_WRITE (writev) instead of one
+  // syscall each, not all at the end of the tick, so that the client starts reading early.
+  let sent = 0
+  const endOfTick = () => {
+    if (sent > 1) socket!.uncork()
+    sent = 0
   }
   return {
     send(text) {
       if (socket) {
-        if (corked === 0) {
-          socket.cork()
-          process.nextTick(flush)
-        } else if (corked === FRAMES_PER_WRITE) {
+        if (sent === 0) process.nextTick(endOfTick)
+        else if (sent === 1) socket.cork()
+        else if ((sent - 1) % FRAMES_PER_WRITE === 0) {
           socket.uncork()
           socket.cork()
-          corked = 0
         }
-        corked++
+        sent++
       }
       // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
       // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections

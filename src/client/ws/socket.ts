@@ -77,23 +77,20 @@ const FRAMES_PER_WRITE = 32
 export function tickBatcher(socket: WebSocket): () => void {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
   if (!tcp || typeof tcp.cork !== 'function' || !nextTick) return () => {}
-  let corked = 0
-  const flush = () => {
-    if (corked === 0) return
-    corked = 0
-    tcp.uncork()
+  let sent = 0
+  const endOfTick = () => {
+    if (sent > 1) tcp.uncork()
+    sent = 0
   }
   return () => {
-    if (corked === 0) {
-      tcp.cork()
-      // After every microtask of this tick: the calls made in it go together.
-      nextTick(flush)
-    } else if (corked === FRAMES_PER_WRITE) {
-      // Not all in one write: the server starts on the first calls while the rest are made.
+    // The first frame of a tick goes at once; the calls after it in the same tick go together,
+    // in writes of up to FRAMES_PER_WRITE (the server starts on the first while the rest are made).
+    if (sent === 0) nextTick(endOfTick)
+    else if (sent === 1) tcp.cork()
+    else if ((sent - 1) % FRAMES_PER_WRITE === 0) {
       tcp.uncork()
       tcp.cork()
-      corked = 0
     }
-    corked++
+    sent++
   }
 }
