@@ -8,14 +8,13 @@
 // Sizes (test/reliability/harness.ts): short inside `npm test`; full with RELIABILITY=full
 // (`RELIABILITY=full npx vitest run test/redis/kill.test.ts`).
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { connectionOf, defineClient, ResyncRequiredError, type ConnectionState } from 'wirerpc/client'
+import { ResyncRequiredError } from 'wirerpc/client'
 import { createRedisPubSub } from 'wirerpc/redis'
 import { killAllServers, spawnServer, type ServerProcess } from '../../bench/lib/spawn-server.js'
+import { startSubscriber, stopSubscribers, type Subscriber } from './support-kill-subscriber.js'
 import { MODE, percentile, record, size } from '../reliability/harness.js'
-import * as api from './fixtures/api.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { startRoundRobinProxy, type RoundRobinProxy } from './support-kill-proxy.js'
-import { spyingWebSocket, type NextFrame } from './support-kill-spy.js'
 
 const INSTANCES = 3
 const SUBSCRIBERS = size(20, 100)
@@ -66,52 +65,9 @@ afterAll(async () => {
   await redis?.dispose()
 }, 30_000)
 
-/** One subscriber: its client, what its loop yielded, the `$/next` frames it got, its reconnects. */
-interface Subscriber {
-  client: ReturnType<typeof defineClient<typeof api>>
-  values: number[]
-  frames: NextFrame[]
-  /** `open` → `reconnecting` transitions. */
-  reconnects: number
-  /** When the connection was last lost, while no `$/next` has arrived since. */
-  lostAt: number | undefined
-  /** For each loss: the time it was lost and the time of the first `$/next` after it. */
-  resumed: { lostAt: number; at: number }[]
-  error: unknown
-  /** Ends the subscription at the end of the test (one per subscriber: a shared signal would collect 100 listeners). */
-  abort: AbortController
-  loop: Promise<void>
-}
-
 it(`every subscriber gets the full sequence while instances are killed (${MODE})`, async () => {
   const subscribers: Subscriber[] = []
-  for (let i = 0; i < SUBSCRIBERS; i++) {
-    const subscriber = { values: [], frames: [], reconnects: 0, lostAt: undefined, resumed: [], error: undefined, abort: new AbortController() } as unknown as Subscriber
-    subscriber.client = defineClient(api, {
-      prefixUrl: `http://127.0.0.1:${proxy!.port}/`,
-      WebSocket: spyingWebSocket((frame) => {
-        subscriber.frames.push(frame)
-        if (subscriber.lostAt !== undefined) {
-          subscriber.resumed.push({ lostAt: subscriber.lostAt, at: Date.now() })
-          subscriber.lostAt = undefined
-        }
-      }),
-    })
-    connectionOf(subscriber.client).onStateChange((state: ConnectionState, previous: ConnectionState) => {
-      if (state === 'reconnecting' && previous === 'open') {
-        subscriber.reconnects++
-        subscriber.lostAt ??= Date.now()
-      }
-    })
-    subscriber.loop = (async () => {
-      try {
-        for await (const event of subscriber.client.events(TOPIC, { signal: subscriber.abort.signal })) subscriber.values.push(event.n)
-      } catch (error) {
-        if (!subscriber.abort.signal.aborted) subscriber.error = error
-      }
-    })()
-    subscribers.push(subscriber)
-  }
+  for (let i = 0; i < SUBSCRIBERS; i++) subscribers.push(startSubscriber(`http://127.0.0.1:${proxy!.port}/`, TOPIC))
 
   try {
     // Warm-up events (n = 0) until every subscription is live on its instance, so that each one
@@ -232,10 +188,6 @@ it(`every subscriber gets the full sequence while instances are killed (${MODE})
       },
     ])
   } finally {
-    for (const subscriber of subscribers) {
-      subscriber.abort.abort()
-      connectionOf(subscriber.client).close()
-    }
-    await Promise.all(subscribers.map(async (subscriber) => subscriber.loop))
+    await stopSubscribers(subscribers)
   }
 }, size(120_000, 240_000))

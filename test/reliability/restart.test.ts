@@ -9,10 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { connectionOf, defineClient, type ConnectionState } from 'wirerpc/client'
 import { killAllServers, spawnServer, type ServerProcess } from '../../bench/lib/spawn-server.js'
-import * as api from '../redis/fixtures/api.js'
-import { spyingWebSocket, type NextFrame } from '../redis/support-kill-spy.js'
+import { startSubscriber, stopSubscribers, type Subscriber } from '../redis/support-kill-subscriber.js'
 import { MODE, percentile, record, size } from './harness.js'
 
 const SUBSCRIBERS = size(20, 100)
@@ -37,18 +35,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 }, 30_000)
 
-interface Subscriber {
-  client: ReturnType<typeof defineClient<typeof api>>
-  values: number[]
-  frames: NextFrame[]
-  reconnects: number
-  lostAt: number | undefined
-  resumed: { lostAt: number; at: number }[]
-  error: unknown
-  abort: AbortController
-  loop: Promise<void>
-}
-
 it(`every subscriber gets the full sequence while the only instance is killed and restarted (${MODE})`, async () => {
   // The publisher runs from the server's start-up (the warm-up takes a few seconds) until `until`.
   const until = Date.now() + 3_000 + DURATION_MS
@@ -56,35 +42,10 @@ it(`every subscriber gets the full sequence while the only instance is killed an
   server = await spawnServer('restart', script, 60_000, env)
   const port = new URL(server.url).port
   const subscribers: Subscriber[] = []
-  for (let i = 0; i < SUBSCRIBERS; i++) {
-    const subscriber = { values: [], frames: [], reconnects: 0, lostAt: undefined, resumed: [], error: undefined, abort: new AbortController() } as unknown as Subscriber
-    subscriber.client = defineClient(api, {
-      prefixUrl: `http://127.0.0.1:${port}/`,
+  for (let i = 0; i < SUBSCRIBERS; i++) subscribers.push(startSubscriber(`http://127.0.0.1:${port}/`, TOPIC, {
       // The server is down for about a second at a time: retry at most every second.
       retry: { backoffLimit: 1 },
-      WebSocket: spyingWebSocket((frame) => {
-        subscriber.frames.push(frame)
-        if (subscriber.lostAt !== undefined) {
-          subscriber.resumed.push({ lostAt: subscriber.lostAt, at: Date.now() })
-          subscriber.lostAt = undefined
-        }
-      }),
-    })
-    connectionOf(subscriber.client).onStateChange((state: ConnectionState, previous: ConnectionState) => {
-      if (state === 'reconnecting' && previous === 'open') {
-        subscriber.reconnects++
-        subscriber.lostAt ??= Date.now()
-      }
-    })
-    subscriber.loop = (async () => {
-      try {
-        for await (const event of subscriber.client.events(TOPIC, { signal: subscriber.abort.signal })) subscriber.values.push(event.n)
-      } catch (error) {
-        if (!subscriber.abort.signal.aborted) subscriber.error = error
-      }
-    })()
-    subscribers.push(subscriber)
-  }
+    }))
 
   try {
     // Every subscription live before the first kill: each has received an event.
@@ -144,10 +105,6 @@ it(`every subscriber gets the full sequence while the only instance is killed an
       },
     ])
   } finally {
-    for (const subscriber of subscribers) {
-      subscriber.abort.abort()
-      connectionOf(subscriber.client).close()
-    }
-    await Promise.all(subscribers.map(async (subscriber) => subscriber.loop))
+    await stopSubscribers(subscribers)
   }
 }, size(120_000, 240_000))
