@@ -57,7 +57,7 @@ try {
     const report = await benchmark.run(config)
     console.log(`${report.table}\n`)
     // Quick, profiled or partial (BENCH_PEERS, BENCH_PEERS_WORKLOADS) figures must not replace a real run's.
-    const partial = Boolean(process.env['BENCH_PEERS'] || process.env['BENCH_PEERS_WORKLOADS'] || process.env['BENCH_WIRERPC_FANOUT'])
+    const partial = Boolean(process.env['BENCH_PEERS'] || process.env['BENCH_PEERS_WORKLOADS'] || process.env['BENCH_WIRERPC_FANOUT'] || process.env['BENCH_WIRERPC_COMPRESSION'])
     if (benchmark === peersBenchmark && (quick || prof || partial)) continue
     await mkdir(resultsDir, { recursive: true })
     const file = new URL(`${benchmark.name}.json`, resultsDir)

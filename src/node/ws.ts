@@ -22,7 +22,11 @@ export interface WebSocketOptions {
   maxMessageSize?: number
   /** Seconds an upgrade may take, `authorize` included, before the socket is cut. @default 10 */
   handshakeTimeout?: number
-  /** permessage-deflate: `true` for `ws`'s defaults, or its options. @default false */
+  /**
+   * permessage-deflate. `true`: no context takeover either way and messages under 1 KiB sent
+   * uncompressed (`ws` applies its `threshold` only without context takeover); or `ws`'s own
+   * options, passed as they are. @default false
+   */
   compression?: boolean | PerMessageDeflateOptions
   /**
    * Origins (exact, such as `https://app.example.com`) allowed to open a connection from a
@@ -73,7 +77,8 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     pingInterval = 30,
     pongTimeout = 10,
   } = options
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageSize, perMessageDeflate: compression, clientTracking: true })
+  const perMessageDeflate = compression === true ? DEFLATE : compression
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageSize, perMessageDeflate, clientTracking: true })
   const heartbeat = new Heartbeat(pingInterval * 1000, pongTimeout * 1000)
   const onError = defaultOnError(options.onError, logger, 'authorize')
   const reportAuthorizeError = (error: unknown, request: Request) => {
@@ -245,6 +250,13 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
     },
   }
 }
+
+/**
+ * `compression: true`. With context takeover, `ws` compresses every message, however small (its
+ * threshold would desynchronise the shared window): small calls then cost a zlib round each.
+ * Without it, each message is compressed on its own, and those under the threshold not at all.
+ */
+const DEFLATE: PerMessageDeflateOptions = { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 1024 }
 
 /** Most frames gathered into one socket write. */
 const FRAMES_PER_WRITE = 32

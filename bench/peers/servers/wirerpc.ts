@@ -51,5 +51,7 @@ const manifest: ServerManifest = [
   { protocol: 'ws', name: 'broadcast', pattern: 'r', paramsSchema: tuple({ type: 'integer' }, { type: 'integer' }), import: async () => broadcast },
 ]
 
-const server = await serve(manifest, { port: 0, hostname: '127.0.0.1', shutdownTimeout: 1, maxMessageRate: 0 })
+// BENCH_WIRERPC_COMPRESSION=1: permessage-deflate as `compression: true` sets it up (docs/performance.md).
+const compression = process.env['BENCH_WIRERPC_COMPRESSION'] === '1'
+const server = await serve(manifest, { port: 0, hostname: '127.0.0.1', shutdownTimeout: 1, maxMessageRate: 0, compression })
 hostServer(server.port, () => server.close())

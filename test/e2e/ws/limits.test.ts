@@ -376,6 +376,24 @@ describe('compression', async () => {
     expect((await fresh.call('$/ping')).result).toBe('pong')
     await fresh.close()
   })
+
+  it('compression: true negotiates no context takeover and leaves messages under 1 KiB uncompressed', async () => {
+    const result = await attempt(wsUrl(deflating))
+    expect(result.headers['sec-websocket-extensions']).toMatch(/server_no_context_takeover/)
+    expect(result.headers['sec-websocket-extensions']).toMatch(/client_no_context_takeover/)
+    result.socket.close()
+    await closeOf(result.socket)
+    const client = await connect(wsUrl(deflating))
+    // The first byte of each frame from the server: 0x81 a text frame, 0xC1 one with RSV1 (compressed).
+    const firstBytes: number[] = []
+    ;(client.socket as unknown as { _socket: NodeJS.EventEmitter })._socket.on('data', (chunk: Buffer) => firstBytes.push(chunk[0]!))
+    expect((await client.call('getUserData', ['small'])).result).toEqual({ id: 'small', name: 'user small' })
+    expect(firstBytes).toEqual([0x81])
+    const big = 'b'.repeat(2000)
+    expect((await client.call('getUserData', [big])).result).toEqual({ id: big, name: `user ${big}` })
+    expect(firstBytes.at(-1)).toBe(0xc1)
+    await client.close()
+  })
 })
 
 describe('keep-alive (pingInterval 0.2 s, pongTimeout 0.2 s)', async () => {
