@@ -13,7 +13,7 @@ import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from '
 import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
 import { defaultOnError, logError, type Logger } from '../service/log.js'
-import type { WsEngine, WsPeer } from '../service/ws/engine.js'
+import type { WsEngine, WsPeer, WsUpgrade } from '../service/ws/engine.js'
 
 export interface WebSocketOptions {
   /** Open WebSocket connections per server; more upgrades are refused with 503. @default 10_000 */
@@ -135,8 +135,10 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
       release()
     }, handshakeTimeout * 1000)
     try {
-      const request = new Request(url, { headers: toHeaders(req) })
-      const verdict = await authorizeUpgrade(authorize, request, ip, reportAuthorizeError)
+      // The web Request is made when first needed (authorize, middleware, ctx.headers, an error):
+      // an idle connection that makes no call never pays for it.
+      const upgradeRequest = lazyUpgrade(url, req.headers, ip)
+      const verdict = authorize ? await authorizeUpgrade(authorize, upgradeRequest.request, ip, reportAuthorizeError) : undefined
       if (socket.destroyed) return
       if (verdict) {
         refused(ip, 'authorize', verdict.status)
@@ -146,17 +148,17 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
         refused(ip, 'shutdown', 503)
         return await refuse(socket, 503, 'The server is shutting down; connect again later.')
       }
-      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, request, ip))
+      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, upgradeRequest))
     } finally {
       clearTimeout(timer)
       release()
     }
   }
 
-  function serveSocket(ws: WebSocket, request: Request, ip: string) {
+  function serveSocket(ws: WebSocket, upgrade: WsUpgrade) {
     // The code logged on close: the server's when it closed first (1001, 1009…), else the client's.
     let closeCode: number | undefined
-    const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code)), { request, ip })
+    const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code)), upgrade)
     const id = connection.id
     const beat = heartbeat.watch(
       () => ws.ping(),
@@ -282,23 +284,33 @@ function originAllowed(origin: string, host: string, allowed: readonly string[] 
   }
 }
 
-function toHeaders(req: IncomingMessage): Headers {
+function toHeaders(raw: IncomingMessage['headers']): Headers {
   const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue
     for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item)
   }
   return headers
 }
 
+/** The engine's view of an upgrade, whose `Request` is built on first read from the raw headers. */
+function lazyUpgrade(url: URL, headers: IncomingMessage['headers'], ip: string): WsUpgrade {
+  let request: Request | undefined
+  return {
+    ip,
+    get request() {
+      return (request ??= new Request(url, { headers: toHeaders(headers) }))
+    },
+  }
+}
+
 /** Runs `authorize`; returns the refusal (a Response) or undefined to accept. */
 async function authorizeUpgrade(
-  authorize: WebSocketOptions['authorize'],
+  authorize: NonNullable<WebSocketOptions['authorize']>,
   request: Request,
   ip: string,
   onError: (error: unknown, request: Request) => void,
 ): Promise<Response | undefined> {
-  if (!authorize) return undefined
   try {
     const verdict = await authorize(request, { ip })
     if (verdict instanceof Response) return verdict

@@ -10,52 +10,12 @@ import { WsErrorCode, WsMethod, type ErrorObject } from '../../protocol/ws.js'
 import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
-import { createSocket, refusedStatus, tickBatcher } from './socket.js'
+import { abandon, createSocket, errorOf, refusedStatus, tickBatcher } from './socket.js'
+import { KeepAlive } from './keep-alive.js'
 import { PushListeners } from './push.js'
+import type { ConnectionState, PendingCall, PendingNotification, StateListener } from './pending.js'
 
-/**
- * - `idle`: no socket; the next call opens one;
- * - `connecting`: opening the first socket (or the first after an idle close);
- * - `open`: calls flow;
- * - `reconnecting`: the socket dropped with calls or subscriptions open; waiting or reopening;
- * - `closed`: `close()` was called, the server refused us for good, or reconnecting gave up. The
- *   next call starts over.
- */
-export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'
-
-export type StateListener = (state: ConnectionState, previous: ConnectionState) => void
-
-/** A request or subscription, tracked from the call to its terminal response. */
-export interface PendingCall {
-  readonly id: number
-  readonly method: string
-  /** The serialized request, kept to send it again after a reconnect. */
-  readonly text: string
-  readonly subscription: boolean
-  readonly idempotent: boolean
-  readonly retryLimit: number
-  /** Written on the current socket. */
-  sent: boolean
-  /** Failed connection attempts and drops this call has already waited through. */
-  retries: number
-  /** A subscription that reached the server once; it is resent after every reconnect. */
-  established: boolean
-  /** Messages sent right before the request, each time it is sent (a subscription's `$/credit` and `$/resume`). */
-  preamble?: () => string[]
-  /** A `$/next` item; `dropped` counts the items a lossy subscription lost before it; `eventId` tracks it. */
-  next(value: unknown, dropped: number, eventId: string | undefined): void
-  settle(error: Error | undefined, result?: unknown): void
-}
-
-/** A notification waiting for the connection; it resolves once written. */
-export interface PendingNotification {
-  readonly method: string
-  readonly text: string
-  readonly retryLimit: number
-  retries: number
-  written(): void
-  fail(error: Error): void
-}
+export type { ConnectionState, PendingCall, PendingNotification, StateListener } from './pending.js'
 
 /** Close codes after which reconnecting would only be refused again. */
 const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1002, 1003, 1007, 1008, 1010])
@@ -82,16 +42,27 @@ export class Connection {
   #reconnecting = false
   /** A socket is being created (headers, URL, constructor are async). */
   #creating = false
-  #lastReceived = 0
-  #pingSentAt = 0
-  #pingTimer: ReturnType<typeof setTimeout> | undefined
-  #idleTimer: ReturnType<typeof setTimeout> | undefined
+  /** The `$/ping` and `wsIdleTimeout` timers. */
+  readonly #keepAlive: KeepAlive
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined
   /** Called before each send: batches the frames of one tick into one write where the socket allows. */
   #batch: () => void = () => {}
 
-  constructor(readonly options: MergedOptions) {}
+  constructor(readonly options: MergedOptions) {
+    this.#keepAlive = new KeepAlive(options, {
+      sendPing: () => void this.#send(JSON.stringify({ jsonrpc: '2.0', id: this.newId(), method: WsMethod.Ping })),
+      unanswered: (reason) => {
+        this.#detach()
+        this.#lost(1006, reason)
+      },
+      isIdle: () => this.#state === 'open' && this.pending === 0,
+      closeIdle: () => {
+        this.#stop()
+        this.#setState('idle')
+      },
+    })
+  }
 
   get state(): ConnectionState {
     return this.#state
@@ -114,7 +85,7 @@ export class Connection {
   /** Tracks a request or subscription and sends it now, or as soon as the socket opens. */
   call(call: PendingCall): void {
     this.#calls.set(call.id, call)
-    this.#clearIdle()
+    this.#keepAlive.clearIdle()
     if (this.#state === 'open') this.#write(call)
     else this.#ensureConnecting()
   }
@@ -126,14 +97,14 @@ export class Connection {
       return
     }
     this.#notifications.push(notification)
-    this.#clearIdle()
+    this.#keepAlive.clearIdle()
     this.#ensureConnecting()
   }
 
   /** Drops a queued notification (its signal aborted). */
   unqueue(notification: PendingNotification): void {
     this.#notifications = this.#notifications.filter((item) => item !== notification)
-    this.#armIdle()
+    this.#keepAlive.armIdle()
   }
 
   /** Forgets call `id`; when the server has it, sends `$/cancel`. Its settle is not called. */
@@ -142,7 +113,7 @@ export class Connection {
     if (!call) return
     this.#calls.delete(id)
     if (call.sent && this.#state === 'open') this.#send(JSON.stringify({ jsonrpc: '2.0', method: WsMethod.Cancel, params: { id } }))
-    this.#armIdle()
+    this.#keepAlive.armIdle()
   }
 
   /** `$/credit`: grants subscription `id` more items, when the server has it. */
@@ -229,7 +200,7 @@ export class Connection {
   #opened(): void {
     this.#failures = 0
     this.#reconnecting = false
-    this.#lastReceived = Date.now()
+    this.#keepAlive.received()
     this.#setState('open')
     for (const call of this.#calls.values()) if (!call.sent) this.#write(call)
     const notifications = this.#notifications
@@ -238,8 +209,8 @@ export class Connection {
       if (this.#send(notification.text)) notification.written()
       else this.#notifications.push(notification)
     }
-    this.#armPing()
-    this.#armIdle()
+    this.#keepAlive.armPing()
+    this.#keepAlive.armIdle()
   }
 
   #attemptFailed(cause: unknown, status: number | undefined): void {
@@ -308,7 +279,7 @@ export class Connection {
   }
 
   #receive(data: unknown): void {
-    this.#lastReceived = Date.now()
+    this.#keepAlive.received()
     if (typeof data !== 'string') return
     let message: unknown
     try {
@@ -351,7 +322,7 @@ export class Connection {
   #settle(call: PendingCall, error: Error | undefined, result?: unknown): void {
     this.#calls.delete(call.id)
     call.settle(error, result)
-    this.#armIdle()
+    this.#keepAlive.armIdle()
   }
 
   #write(call: PendingCall): void {
@@ -369,46 +340,11 @@ export class Connection {
     return true
   }
 
-  /** Sends `$/ping` once the line has been quiet for `wsPingInterval`; no answer → drop. */
-  #armPing(): void {
-    const interval = this.options.ws.wsPingInterval
-    if (interval === 0) return
-    const quiet = Date.now() - this.#lastReceived
-    // Re-armed lazily from the last message seen, rather than reset on every message.
-    this.#pingTimer = setTimeout(() => {
-      if (Date.now() - this.#lastReceived < timerDelay(interval)) return this.#armPing()
-      this.#pingSentAt = Date.now()
-      this.#send(JSON.stringify({ jsonrpc: '2.0', id: this.newId(), method: WsMethod.Ping }))
-      this.#pingTimer = setTimeout(() => {
-        if (this.#lastReceived >= this.#pingSentAt) return this.#armPing()
-        this.#detach()
-        this.#lost(1006, `stopped answering: no answer to $/ping within ${this.options.ws.wsPongTimeout} s (wsPongTimeout)`)
-      }, timerDelay(this.options.ws.wsPongTimeout))
-    }, Math.max(0, timerDelay(interval) - quiet))
-  }
-
-  #armIdle(): void {
-    const timeout = this.options.ws.wsIdleTimeout
-    if (timeout === 0 || this.#state !== 'open' || this.pending > 0 || this.#idleTimer !== undefined) return
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined
-      if (this.pending > 0 || this.#state !== 'open') return
-      this.#stop()
-      this.#setState('idle')
-    }, timerDelay(timeout))
-  }
-
-  #clearIdle(): void {
-    clearTimeout(this.#idleTimer)
-    this.#idleTimer = undefined
-  }
-
   #clearTimers(): void {
-    clearTimeout(this.#pingTimer)
+    this.#keepAlive.clear()
     clearTimeout(this.#handshakeTimer)
     clearTimeout(this.#reconnectTimer)
     this.#reconnectTimer = undefined
-    this.#clearIdle()
   }
 
   /** Closes the socket on purpose: nothing reconnects. */
@@ -437,26 +373,6 @@ export class Connection {
     this.#notifications = []
     for (const notification of notifications) notification.fail(error(notification))
   }
-}
-
-/** Closes a socket and silences it; `ws` sockets are destroyed at once unless closing cleanly. */
-function abandon(socket: WebSocket, code?: number): void {
-  socket.onopen = socket.onmessage = socket.onclose = null
-  // Kept, not removed: `ws` throws an error event that has no listener.
-  socket.onerror = () => {}
-  const terminate = (socket as { terminate?: () => void }).terminate
-  try {
-    if (code === undefined && terminate) terminate.call(socket)
-    else socket.close(code)
-  } catch {
-    // Already closed.
-  }
-}
-
-function errorOf(event: Event | undefined, close: CloseEvent): Error {
-  const message = (event as { message?: unknown } | undefined)?.message
-  if (typeof message === 'string' && message) return new Error(message, { cause: (event as { error?: unknown }).error })
-  return new Error(`the WebSocket closed before opening (code ${close.code})`)
 }
 
 function normalizeError(error: unknown): ErrorObject {

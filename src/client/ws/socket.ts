@@ -94,3 +94,24 @@ export function tickBatcher(socket: WebSocket): () => void {
     sent++
   }
 }
+
+/** Closes a socket and silences it; `ws` sockets are destroyed at once unless closing cleanly. */
+export function abandon(socket: WebSocket, code?: number): void {
+  socket.onopen = socket.onmessage = socket.onclose = null
+  // Kept, not removed: `ws` throws an error event that has no listener.
+  socket.onerror = () => {}
+  const terminate = (socket as { terminate?: () => void }).terminate
+  try {
+    if (code === undefined && terminate) terminate.call(socket)
+    else socket.close(code)
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Why a socket closed before it opened, from its error event when there was one. */
+export function errorOf(event: Event | undefined, close: CloseEvent): Error {
+  const message = (event as { message?: unknown } | undefined)?.message
+  if (typeof message === 'string' && message) return new Error(message, { cause: (event as { error?: unknown }).error })
+  return new Error(`the WebSocket closed before opening (code ${close.code})`)
+}

@@ -7,6 +7,7 @@
  * @module
  */
 import { ResyncRequiredError, type PubSub, type PubSubEvent, type PubSubSubscribeOptions } from './pubsub.js'
+import { EventQueue } from './queue.js'
 
 export interface MemoryPubSubOptions {
   /** Events kept per topic for subscribers that resume (`lastEventId`). @default 1000 */
@@ -39,9 +40,6 @@ export interface MemoryJournal {
   append(topic: string, event: PubSubEvent, topics: ReadonlyMap<string, TopicEvents>): void
   close(): void
 }
-
-/** Most events a slow subscriber may have queued before its oldest are dropped. */
-const MAX_QUEUED = 10_000
 
 export function createMemoryPubSub(options: MemoryPubSubOptions = {}): MemoryPubSub {
   return journaledPubSub(checkRetention(options.retention), undefined)
@@ -80,16 +78,12 @@ export function journaledPubSub(retention: number, journal: MemoryJournal | unde
     },
     subscribe<T>(name: string, { signal, lastEventId }: PubSubSubscribeOptions = {}): AsyncIterable<PubSubEvent<T>> {
       const topic = topicOf(name)
-      const queue: PubSubEvent[] = []
-      let wake: (() => void) | undefined
-      const listener = (event: PubSubEvent) => {
-        if (queue.push(event) > MAX_QUEUED) queue.shift()
-        wake?.()
-      }
+      const queue = new EventQueue()
+      const listener = (event: PubSubEvent) => queue.push(event)
       const stop = () => {
         topic.listeners.delete(listener)
         signal?.removeEventListener('abort', stop)
-        wake?.()
+        queue.end() // wakes the iterator, which then sees the abort
       }
       // Registered at once (not at the first next()), so nothing published meanwhile is missed.
       topic.listeners.add(listener)
@@ -101,15 +95,11 @@ export function journaledPubSub(retention: number, journal: MemoryJournal | unde
           stop()
           return failing(new ResyncRequiredError(name, lastEventId))
         }
-        queue.unshift(...replay)
+        queue.prepend(replay)
       }
       return (async function* () {
         try {
-          while (!signal?.aborted) {
-            if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve))
-            wake = undefined
-            while (queue.length > 0 && !signal?.aborted) yield queue.shift() as PubSubEvent<T>
-          }
+          yield* queue.drain<T>(signal)
         } finally {
           stop()
         }

@@ -14,25 +14,21 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
-import { EarlyMessages, flowOf, nextText, type Flow } from './flow.js'
+import { EarlyMessages, flowOf } from './flow.js'
 import { RateLimit } from './rate-limit.js'
 import { ConnectionHandle } from './connection-handle.js'
 import { CallContext } from './call-context.js'
 import type { PushTopics } from './push.js'
+import { SubscriptionStreams, type StreamCall } from './subscription-stream.js'
 
-interface CallState {
-  readonly id: RequestId | undefined
-  /** The route's name, for the log. */
-  readonly route: string
+/** One call (its id, route, iterator and flow are in StreamCall, which the stream loop reads). */
+interface CallState extends StreamCall {
   /** Created only when the handler reads `ctx.signal`: most calls never do. */
   controller?: AbortController
   aborted: boolean
   readonly subscription: boolean
   answered: boolean
-  iterator?: AsyncIterator<unknown>
   readonly defers: (() => void | Promise<void>)[]
-  /** Set when the client granted credit before the request: the subscription is flow-controlled. */
-  flow?: Flow
   /** `$/resume` before the request: the last event id the client received. */
   lastEventId?: string
 }
@@ -45,7 +41,6 @@ export class Connection {
   private readonly calls = new Map<RequestId, CallState>()
   private readonly running = new Set<CallState>()
   private readonly chains = new Map<readonly Middleware<any, any>[], Promise<ChainResult>>()
-  private readonly drainWaiters = new Set<() => void>()
   private subscriptions = 0
   /** Requests (calls with an id, not subscriptions) in flight. */
   private requests = 0
@@ -61,6 +56,7 @@ export class Connection {
   private flooded = false
   /** `ctx.connection`, made when a handler first reads it. */
   private handle: ConnectionHandle | undefined
+  private readonly streams: SubscriptionStreams
 
   constructor(
     readonly id: string,
@@ -72,6 +68,7 @@ export class Connection {
   ) {
     this.rate = options.maxMessageRate > 0 ? new RateLimit(options.maxMessageRate) : undefined
     this.early = new EarlyMessages(options.maxSubscriptions)
+    this.streams = new SubscriptionStreams(peer, options, (error, route) => this.report(error, route))
   }
 
   /** Calls dispatched to a route on this connection so far (refused ones not counted). */
@@ -123,7 +120,7 @@ export class Connection {
     this.isClosed = true
     this.handle?.closed()
     for (const call of this.running) this.stop(call)
-    for (const wake of this.drainWaiters) wake()
+    this.streams.closed()
   }
 
   async shutdown(deadline: number): Promise<void> {
@@ -257,7 +254,7 @@ export class Connection {
     try {
       const result = await Reflect.apply(handler, ctx, args)
       if (!call.subscription) return { jsonrpc: '2.0', id, result: result ?? null }
-      return await this.stream(call, result)
+      return await this.streams.stream(call, result)
     } catch (error) {
       return call.aborted ? undefined : failure(id, this.toErrorObject(error, call.route))
     }
@@ -272,61 +269,6 @@ export class Connection {
     args.length = Math.max(fixed, params.length)
     args.push(ctx)
     return args
-  }
-
-  private async stream(call: CallState, result: unknown): Promise<ResponseMessage | undefined> {
-    const id = call.id!
-    if (typeof result !== 'object' || result === null || typeof (result as AsyncIterator<unknown>).next !== 'function') {
-      throw new TypeError(`A subscription route must return an async iterable (an async generator); it returned ${typeof result}.`)
-    }
-    const iterator = result as AsyncIterator<unknown>
-    call.iterator = iterator
-    const flow = call.flow
-    let slice = Date.now()
-    while (!call.aborted) {
-      // Give other connections (and timers, and this socket's reads) a turn every few ms.
-      if (Date.now() - slice >= 5) {
-        await yieldToEventLoop()
-        slice = Date.now()
-        if (call.aborted) break
-      }
-      if (!flow?.lossy) {
-        // Checked here first: waiting (a promise) only when the socket is backed up.
-        if (this.peer.bufferedAmount > this.options.highWaterMark) await this.drained(call)
-        // Out of credit: the generator waits at its yield until the client grants more.
-        while (flow && flow.credit <= 0 && !call.aborted) await new Promise<void>((resolve) => (flow.wake = resolve))
-      }
-      if (call.aborted) break
-      const step = await iterator.next()
-      if (call.aborted) break
-      if (step.done) return { jsonrpc: '2.0', id, result: step.value ?? null }
-      let dropped = 0
-      if (flow) {
-        if (flow.credit <= 0 || (flow.lossy && this.peer.bufferedAmount > this.options.highWaterMark)) {
-          flow.dropped++
-          continue
-        }
-        flow.credit--
-        dropped = flow.dropped
-        flow.dropped = 0
-      }
-      const text = nextText(id, step.value, dropped, (error) => this.report(error, call.route))
-      if (text !== undefined && !this.isClosed) this.peer.send(text)
-    }
-    return undefined
-  }
-
-  /** Resolves once the socket's buffer is under the high-water mark (or the call stopped). */
-  private async drained(call: CallState): Promise<void> {
-    while (this.peer.bufferedAmount > this.options.highWaterMark && !this.isClosed && !call.aborted) {
-      await new Promise<void>((resolve) => {
-        this.drainWaiters.add(resolve)
-        this.peer.onDrain(() => {
-          this.drainWaiters.delete(resolve)
-          resolve()
-        })
-      })
-    }
   }
 
   private rateError(): ErrorObject {
@@ -430,10 +372,6 @@ export class Connection {
     }
   }
 }
-
-/** A macrotask turn: setImmediate where the runtime has it (Node, Bun), else a zero timer. */
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => ((globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn: () => void) => setTimeout(fn, 0)))(resolve))
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
