@@ -247,14 +247,7 @@ export function createRedisPubSub(options: RedisPubSubOptions = {}): PubSub {
       signal?.addEventListener('abort', stop)
       if (signal?.aborted) stop()
       const started = subscriber.queue.ended ? Promise.resolve() : start(current, subscriber, lastEventId).catch((error: unknown) => fail(subscriber, error))
-      return (async function* () {
-        try {
-          await started
-          yield* subscriber.queue.drain<T>(signal)
-        } finally {
-          stop()
-        }
-      })()
+      return subscriber.queue.drain<T>(signal, { started, onEnd: stop })
     },
 
     async close() {

@@ -97,13 +97,7 @@ export function journaledPubSub(retention: number, journal: MemoryJournal | unde
         }
         queue.prepend(replay)
       }
-      return (async function* () {
-        try {
-          yield* queue.drain<T>(signal)
-        } finally {
-          stop()
-        }
-      })()
+      return queue.drain<T>(signal, { onEnd: stop })
     },
     lastEventId(name) {
       const last = topics.get(name)?.last

@@ -43,18 +43,27 @@ export class EventQueue {
     this.#wake?.()
   }
 
-  /** Yields the queued events in order until the queue ends (then rethrows its error) or `signal` aborts (then returns quietly). */
-  async *drain<T>(signal: AbortSignal | undefined): AsyncGenerator<PubSubEvent<T>, void, undefined> {
-    while (!signal?.aborted) {
-      if (this.#events.length === 0) {
-        if (this.#ended) break
-        // Whoever queues or ends wakes us; so does an abort, through the PubSub's `end()` on it.
-        await new Promise<void>((resolve) => (this.#wake = resolve))
-        this.#wake = undefined
-        continue
+  /**
+   * Yields the queued events in order until the queue ends (then rethrows its error) or `signal`
+   * aborts (then returns quietly). `started` is awaited first; `onEnd` runs however it ends. The
+   * PubSubs return this generator itself: no wrapping generator, one hop less per event.
+   */
+  async *drain<T>(signal: AbortSignal | undefined, { started, onEnd }: { started?: Promise<unknown>; onEnd?: () => void } = {}): AsyncGenerator<PubSubEvent<T>, void, undefined> {
+    try {
+      if (started) await started
+      while (!signal?.aborted) {
+        if (this.#events.length === 0) {
+          if (this.#ended) break
+          // Whoever queues or ends wakes us; so does an abort, through the PubSub's `end()` on it.
+          await new Promise<void>((resolve) => (this.#wake = resolve))
+          this.#wake = undefined
+          continue
+        }
+        yield this.#events.shift() as PubSubEvent<T>
       }
-      yield this.#events.shift() as PubSubEvent<T>
+      if (this.#error !== undefined && !signal?.aborted) throw this.#error
+    } finally {
+      onEnd?.()
     }
-    if (this.#error !== undefined && !signal?.aborted) throw this.#error
   }
 }
