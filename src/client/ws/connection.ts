@@ -326,7 +326,7 @@ export class Connection {
   }
 
   #write(call: PendingCall): void {
-    for (const text of call.preamble?.() ?? []) if (!this.#send(text)) return
+    if (call.preamble) for (const text of call.preamble()) if (!this.#send(text)) return
     if (!this.#send(call.text)) return
     call.sent = true
     if (call.subscription) call.established = true

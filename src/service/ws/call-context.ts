@@ -22,10 +22,10 @@ const OWN = new Set(['id', 'ip', 'headers', 'signal', 'defer', 'lastEventId', 'p
 export class CallContext {
   readonly id: string
   readonly ip: string
-  readonly headers: Headers
   readonly lastEventId: string | undefined
   readonly pubsub: PubSub
   readonly #call: ContextCall
+  readonly #upgrade: { request: Request }
   readonly #connection: () => WsConnection
   #defer: ((fn: () => void | Promise<void>) => void) | undefined
 
@@ -33,11 +33,16 @@ export class CallContext {
     if (defines) for (const key of Object.keys(defines)) if (!OWN.has(key)) (this as Record<string, unknown>)[key] = defines[key]
     this.id = id
     this.ip = upgrade.ip
-    this.headers = upgrade.request.headers
+    this.#upgrade = upgrade
     this.lastEventId = call.lastEventId
     this.pubsub = pubsub
     this.#call = call
     this.#connection = connection
+  }
+
+  /** The upgrade request's headers (its web `Request` is built on first use). */
+  get headers(): Headers {
+    return this.#upgrade.request.headers
   }
 
   /** Created when first read: most calls never read it. */

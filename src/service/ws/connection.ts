@@ -88,10 +88,13 @@ export class Connection {
     if (!parsed.ok) return this.send(failure(null, parsed.error))
     const over = verdict === 'over'
     if (Array.isArray(parsed.value)) return void this.batch(parsed.value, over)
-    void this.single(parsed.value, false, over).then((response) => {
-      if (response) this.send(response)
-      this.checkIdle()
-    })
+    void this.single(parsed.value, false, over).then(this.answer)
+  }
+
+  /** Sends a single message's response, if any (one function per connection, not one per message). */
+  private readonly answer = (response: ResponseMessage | undefined): void => {
+    if (response) this.send(response)
+    this.checkIdle()
   }
 
   /** A WebSocket ping frame arrived: it costs a token like a message (ping floods). */
