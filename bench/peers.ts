@@ -9,6 +9,7 @@
  * `bare`, and the issue's targets for wirerpc (docs/performance.md).
  *
  * Knobs: BENCH_ROUNDS (default 3), BENCH_PEERS (comma-separated subset of the peers),
+ * BENCH_WIRERPC_FANOUT=subscription and BENCH_WIRERPC_COMPRESSION=1 (wirerpc variants, docs/performance.md),
  * BENCH_PEERS_WORKLOADS (subset of rtt,pipelined,stream,fanout,connections); flags `--quick`
  * (tiny counts, one round, no results file) and `--prof` (the wirerpc server and its load process
  * under `--cpu-prof`).
