@@ -36,7 +36,10 @@ export function createFilePubSub(options: FilePubSubOptions): MemoryPubSub {
   const { epoch, restored } = existsSync(file) ? readJournal(file, retention) : { epoch: Date.now(), restored: new Map<string, TopicEvents>() }
   writeCompacted(file, epoch, restored)
   let fd: number | undefined = openSync(file, 'a')
+  // Lines in the file, and the count at which it is compacted again: set at each compaction, so
+  // that a publish counts one line and compares, rather than counting every topic's events.
   let lines = retainedCount(restored)
+  let compactAt = lines + Math.max(SLACK_LINES, retention)
 
   const journal: MemoryJournal = {
     epoch,
@@ -44,7 +47,7 @@ export function createFilePubSub(options: FilePubSubOptions): MemoryPubSub {
     append(topic, event, topics) {
       if (fd === undefined) throw new Error('createFilePubSub: the PubSub is closed.')
       writeSync(fd, `${JSON.stringify([topic, seqOf(event.id), event.value])}\n`)
-      if (++lines > retainedCount(topics) + Math.max(SLACK_LINES, retention)) {
+      if (++lines > compactAt) {
         closeSync(fd)
         // The event being published is not in `topics` yet: keep it in the compacted file.
         const withEvent = new Map(topics)
@@ -53,6 +56,7 @@ export function createFilePubSub(options: FilePubSubOptions): MemoryPubSub {
         writeCompacted(file, epoch, withEvent)
         fd = openSync(file, 'a')
         lines = retainedCount(withEvent)
+        compactAt = lines + Math.max(SLACK_LINES, retention)
       }
     },
     close() {

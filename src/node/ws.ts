@@ -14,6 +14,7 @@ import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
 import { defaultOnError, logError, type Logger } from '../service/log.js'
 import type { WsEngine, WsPeer, WsUpgrade } from '../service/ws/engine.js'
+import { writeBatcher } from '../protocol/write-batching.js'
 
 export interface WebSocketOptions {
   /** Open WebSocket connections per server; more upgrades are refused with 503. @default 10_000 */
@@ -200,25 +201,11 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 /** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
 function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & { cork(): void; uncork(): void } })._socket
-  // The first frame of a tick is written at once (a lone answer waits for nothing); the frames
-  // after it in the same tick leave in writes of up to FRAMES_PER_WRITE (writev) instead of one
-  // syscall each, not all at the end of the tick, so that the client starts reading early.
-  let sent = 0
-  const endOfTick = () => {
-    if (sent > 1) socket!.uncork()
-    sent = 0
-  }
+  // Frames of one tick leave in few writes (src/protocol/write-batching.ts).
+  const batch = socket ? writeBatcher(socket) : undefined
   return {
     send(text) {
-      if (socket) {
-        if (sent === 0) process.nextTick(endOfTick)
-        else if (sent === 1) socket.cork()
-        else if ((sent - 1) % FRAMES_PER_WRITE === 0) {
-          socket.uncork()
-          socket.cork()
-        }
-        sent++
-      }
+      batch?.()
       // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
       // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
       // stay alive until the slowest of them drains (3× the queued bytes, measured).
@@ -259,9 +246,6 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
  * Without it, each message is compressed on its own, and those under the threshold not at all.
  */
 const DEFLATE: PerMessageDeflateOptions = { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 1024 }
-
-/** Most frames gathered into one socket write. */
-const FRAMES_PER_WRITE = 32
 
 /** Queued bytes above which outgoing messages are copied out of the shared Buffer pool. */
 const UNPOOLED_ABOVE = 64 * 1024

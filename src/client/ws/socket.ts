@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { writeBatcher, type Corkable } from '../../protocol/write-batching.js'
 import { WS_PATH } from '../../protocol/ws.js'
 import { resolvePrefixUrl } from '../http/url.js'
 import { resolveHeaders, type MergedOptions } from '../options.js'
@@ -62,37 +63,14 @@ export function refusedStatus(event: Event): number | undefined {
   return match ? Number(match[1]) : undefined
 }
 
-type Corkable = { cork(): void; uncork(): void }
-const nextTick = (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process?.nextTick
-
-/** Most frames gathered into one socket write. */
-const FRAMES_PER_WRITE = 32
-
 /**
- * Returns the function to call before each send on `socket` so that the frames sent in one tick
- * leave in a few writes (`writev` of up to FRAMES_PER_WRITE frames) instead of one system call
- * each. Only `ws` in Node exposes its TCP socket; elsewhere (browsers, Node's own WebSocket)
- * sends go out as the runtime decides.
+ * Returns the function to call before each send on `socket`, which gathers the frames of one tick
+ * into few writes. Only `ws` in Node exposes its TCP socket; elsewhere (browsers, Node's own
+ * WebSocket) sends go out as the runtime decides.
  */
 export function tickBatcher(socket: WebSocket): () => void {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
-  if (!tcp || typeof tcp.cork !== 'function' || !nextTick) return () => {}
-  let sent = 0
-  const endOfTick = () => {
-    if (sent > 1) tcp.uncork()
-    sent = 0
-  }
-  return () => {
-    // The first frame of a tick goes at once; the calls after it in the same tick go together,
-    // in writes of up to FRAMES_PER_WRITE (the server starts on the first while the rest are made).
-    if (sent === 0) nextTick(endOfTick)
-    else if (sent === 1) tcp.cork()
-    else if ((sent - 1) % FRAMES_PER_WRITE === 0) {
-      tcp.uncork()
-      tcp.cork()
-    }
-    sent++
-  }
+  return tcp && typeof tcp.cork === 'function' ? writeBatcher(tcp) : () => {}
 }
 
 /** Closes a socket and silences it; `ws` sockets are destroyed at once unless closing cleanly. */

@@ -34,7 +34,7 @@ interface Topic extends TopicEvents {
 export interface MemoryJournal {
   /** The first part of every event id, kept across restarts. */
   readonly epoch: number
-  /** What the journal held at start, per topic (at most `retention` events each). */
+  /** What the journal held at start, per topic (at most `retention` events each: taken as they are). */
   readonly restored: ReadonlyMap<string, TopicEvents>
   /** Records an event before any subscriber sees it; `topics` is everything retained now (to compact from). */
   append(topic: string, event: PubSubEvent, topics: ReadonlyMap<string, TopicEvents>): void
@@ -57,7 +57,7 @@ export function journaledPubSub(retention: number, journal: MemoryJournal | unde
   // over), and order within a boot is the seq.
   const boot = journal?.epoch ?? Date.now()
   const topics = new Map<string, Topic>()
-  for (const [name, restored] of journal?.restored ?? []) topics.set(name, { events: retention === 0 ? [] : restored.events.slice(-retention), last: restored.last, listeners: new Set() })
+  for (const [name, restored] of journal?.restored ?? []) topics.set(name, { events: restored.events, last: restored.last, listeners: new Set() })
   const topicOf = (name: string): Topic => {
     let topic = topics.get(name)
     if (!topic) topics.set(name, (topic = { events: [], listeners: new Set(), last: 0 }))
