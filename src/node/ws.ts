@@ -14,7 +14,8 @@ import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
 import { defaultOnError, logError, type Logger } from '../service/log.js'
 import type { WsEngine, WsPeer, WsUpgrade } from '../service/ws/engine.js'
-import { writeBatcher } from '../protocol/write-batching.js'
+import { FrameMerger } from './frame-merger.js'
+import { writeBatcher, type Corkable } from '../protocol/write-batching.js'
 
 export interface WebSocketOptions {
   /** Open WebSocket connections per server; more upgrades are refused with 503. @default 10_000 */
@@ -200,28 +201,33 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 // --- peer ---
 /** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
 function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
-  const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & { cork(): void; uncork(): void } })._socket
-  // Frames of one tick leave in few writes (src/protocol/write-batching.ts).
+  const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & Corkable })._socket
+  // The notifications of one tick leave as few frames (src/node/frame-merger.ts), the frames of
+  // one tick in few socket writes (src/protocol/write-batching.ts).
   const batch = socket ? writeBatcher(socket) : undefined
+  const frames = new FrameMerger((frame) => {
+    batch?.()
+    // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
+    // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
+    // stay alive until the slowest of them drains (3× the queued bytes, measured).
+    if (typeof frame !== 'string') ws.send(frame, { binary: false })
+    else if (ws.bufferedAmount > UNPOOLED_ABOVE) {
+      const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(frame))
+      bytes.write(frame)
+      ws.send(bytes, { binary: false })
+    } else ws.send(frame)
+  })
   return {
-    send(text) {
-      batch?.()
-      // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
-      // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
-      // stay alive until the slowest of them drains (3× the queued bytes, measured).
-      if (typeof text !== 'string') ws.send(text, { binary: false })
-      else if (ws.bufferedAmount > UNPOOLED_ABOVE) {
-        const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
-        bytes.write(text)
-        ws.send(bytes, { binary: false })
-      } else ws.send(text)
+    send(message, mergeable = false) {
+      frames.send(message, mergeable)
     },
     close(code, reason) {
+      frames.flush()
       onClose(code)
       ws.close(code, reason)
     },
     get bufferedAmount() {
-      return ws.bufferedAmount
+      return ws.bufferedAmount + frames.queuedBytes
     },
     onDrain(listener) {
       // ws has no drain event of its own: use the TCP socket's, with a timer in case bytes queued

@@ -27,8 +27,10 @@ async function cycle(url: string, i: number): Promise<void> {
       new Promise<any>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`cycle ${i}: no answer within 10 s`)), 10_000)
         const onMessage = (data: Buffer) => {
-          const message = JSON.parse(data.toString()) as unknown
-          if (!predicate(message)) return
+          const frame = JSON.parse(data.toString()) as unknown
+          // Items may come merged into one array frame (docs/protocol.md, "Communication").
+          const message = (Array.isArray(frame) ? frame : [frame]).find(predicate)
+          if (message === undefined) return
           clearTimeout(timer)
           socket.off('message', onMessage)
           resolve(message)

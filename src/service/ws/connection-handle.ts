@@ -32,7 +32,7 @@ export interface WsConnection {
 
 /** Where a handle's frames go: the connection's socket. */
 export interface PushSink {
-  send(text: string | Uint8Array): void
+  send(text: string | Uint8Array, mergeable: boolean): void
   readonly bufferedAmount: number
 }
 
@@ -102,7 +102,7 @@ export class ConnectionHandle implements WsConnection, PushMember {
       this.dropped++
       return false
     }
-    this.sink.send(frame)
+    this.sink.send(frame, true)
     return true
   }
 

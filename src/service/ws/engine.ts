@@ -21,8 +21,13 @@ import { PushTopics } from './push.js'
 
 /** The engine's view of a socket: four members, implemented by each adapter. */
 export interface WsPeer {
-  /** Sends one text frame: a string, or its UTF-8 bytes (a frame encoded once for many sockets). */
-  send(text: string | Uint8Array): void
+  /**
+   * Sends one message as a text frame: a string, or its UTF-8 bytes (a frame encoded once for many
+   * sockets). `mergeable` marks a `$/next` or `$/push` notification, which the adapter may send in
+   * one array frame with others of the same tick (docs/protocol.md, "Communication"); responses
+   * always leave as frames of their own.
+   */
+  send(text: string | Uint8Array, mergeable?: boolean): void
   /** Closes the socket with a WebSocket close code and a reason. */
   close(code: number, reason: string): void
   /** Bytes queued but not yet written to the network. */

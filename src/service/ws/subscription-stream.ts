@@ -77,7 +77,7 @@ export class SubscriptionStreams {
         flow.dropped = 0
       }
       const text = nextText(id, step.value, dropped, (error) => this.report(error, call.route))
-      if (text !== undefined && !this.isClosed) this.peer.send(text)
+      if (text !== undefined && !this.isClosed) this.peer.send(text, true)
     }
     return undefined
   }

@@ -4,7 +4,12 @@ import { WebSocket } from 'ws'
 
 export interface RawClient {
   socket: WebSocket
-  /** Every message received so far, parsed. */
+  /** Every frame received so far, parsed. */
+  frames: unknown[]
+  /**
+   * Every message received so far: a frame, or each notification of a frame the server merged
+   * (an array of `$/next` / `$/push`); the array answering a batch stays one entry.
+   */
   messages: unknown[]
   send(message: unknown): void
   sendText(text: string): void
@@ -19,10 +24,10 @@ let nextId = 1000
 
 export async function connect(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<RawClient> {
   const socket = new WebSocket(url, options)
+  const frames: unknown[] = []
   const messages: unknown[] = []
   const waiters = new Set<{ predicate: (message: any) => boolean; resolve: (message: unknown) => void }>()
-  socket.on('message', (data) => {
-    const message = JSON.parse(data.toString()) as unknown
+  const received = (message: unknown) => {
     messages.push(message)
     for (const waiter of waiters) {
       if (waiter.predicate(message)) {
@@ -30,10 +35,17 @@ export async function connect(url: string, options: ConstructorParameters<typeof
         waiter.resolve(message)
       }
     }
+  }
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as unknown
+    frames.push(frame)
+    if (isMerged(frame)) frame.forEach(received)
+    else received(frame)
   })
   await once(socket, 'open')
   const client: RawClient = {
     socket,
+    frames,
     messages,
     send: (message) => socket.send(JSON.stringify(message)),
     sendText: (text) => socket.send(text),
@@ -61,4 +73,9 @@ export async function connect(url: string, options: ConstructorParameters<typeof
     },
   }
   return client
+}
+
+/** Is `frame` notifications merged by the server (not the array answering a batch, which holds responses)? */
+export function isMerged(frame: unknown): frame is unknown[] {
+  return Array.isArray(frame) && frame.every((message) => typeof message === 'object' && message !== null && 'method' in message)
 }

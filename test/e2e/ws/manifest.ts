@@ -14,6 +14,7 @@ export default [
   { protocol: 'ws', name: 'subscribeToUpdates', pattern: 's', paramsSchema: tuple([string, number], 1), import: async () => (await routes()).subscribeToUpdates },
   { protocol: 'ws', name: 'slow', pattern: 'r', paramsSchema: tuple([number]), import: async () => (await routes()).slow },
   { protocol: 'ws', name: 'fail', pattern: 'r', paramsSchema: tuple([string]), import: async () => (await routes()).fail },
+  { protocol: 'ws', name: 'burst', pattern: 's', paramsSchema: tuple([count]), import: async () => (await routes()).burst },
   { protocol: 'ws', name: 'failingStream', pattern: 's', paramsSchema: tuple([]), import: async () => (await routes()).failingStream },
   { protocol: 'ws', name: 'whoami', pattern: 'r', paramsSchema: tuple([]), import: async () => (await routes()).whoami },
   { protocol: 'ws', name: 'optional', pattern: 'r', paramsSchema: tuple([string, number], 1), import: async () => (await routes()).optional },

@@ -47,6 +47,12 @@ export const fail = route.ws(async (kind: string) => {
   throw new Error('boom')
 })
 
+/** Yields `count` numbers without waiting between them: all in one tick. */
+export const burst = route.ws(async function* (count: Count) {
+  for (let i = 0; i < count; i++) yield i
+  return 'burst done'
+})
+
 export const failingStream = route.ws(async function* () {
   yield 1
   throw new ConflictError('stream conflict')

@@ -1,0 +1,82 @@
+// FrameMerger (src/node/frame-merger.ts) on its own: what it hands to `write`, tick by tick.
+// Over a real socket, see test/e2e/ws/merging.test.ts.
+import { describe, expect, it } from 'vitest'
+import { FrameMerger, type Outgoing } from '../../src/node/frame-merger.js'
+
+const note = (n: number) => JSON.stringify({ jsonrpc: '2.0', method: '$/next', params: { id: 1, value: n } })
+const response = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, result: null })
+const text = (frame: Outgoing) => (typeof frame === 'string' ? frame : Buffer.from(frame).toString())
+const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve))
+
+function merger() {
+  const frames: Outgoing[] = []
+  return { frames, merger: new FrameMerger((frame) => frames.push(frame)), parsed: () => frames.map((frame) => JSON.parse(text(frame)) as unknown) }
+}
+
+describe('FrameMerger', () => {
+  it('writes the first message of a tick at once, merges the notifications after it, and writes them at the end of the tick', async () => {
+    const { frames, merger: m, parsed } = merger()
+    m.send(note(0), true)
+    m.send(note(1), true)
+    m.send(note(2), true)
+    expect(frames).toEqual([note(0)])
+    expect(m.queuedBytes).toBe(note(1).length + note(2).length)
+    await nextTick()
+    expect(parsed()).toEqual([JSON.parse(note(0)), [JSON.parse(note(1)), JSON.parse(note(2))]])
+    expect(m.queuedBytes).toBe(0)
+    // A new tick starts over: its first message leaves at once.
+    m.send(note(3), true)
+    expect(frames).toHaveLength(3)
+  })
+
+  it('writes a frame every 32 notifications', () => {
+    const { frames, merger: m, parsed } = merger()
+    for (let i = 0; i <= 64; i++) m.send(note(i), true)
+    expect(frames).toHaveLength(3)
+    expect((parsed()[1] as unknown[]).length).toBe(32)
+    expect((parsed()[2] as unknown[]).length).toBe(32)
+  })
+
+  it('sends a response alone, after the notifications gathered before it', () => {
+    const { merger: m, parsed } = merger()
+    m.send(note(0), true)
+    m.send(note(1), true)
+    m.send(response(9), false)
+    m.send(note(2), true)
+    m.flush()
+    expect(parsed()).toEqual([JSON.parse(note(0)), JSON.parse(note(1)), JSON.parse(response(9)), JSON.parse(note(2))])
+  })
+
+  it('sends a notification over 16 KiB alone, and stops gathering at 16 KiB', () => {
+    const { frames, merger: m } = merger()
+    const large = JSON.stringify({ jsonrpc: '2.0', method: '$/push', params: { event: 'e', value: 'x'.repeat(17_000) } })
+    const medium = JSON.stringify({ jsonrpc: '2.0', method: '$/push', params: { event: 'e', value: 'x'.repeat(9_000) } })
+    m.send(note(0), true)
+    m.send(large, true)
+    expect(frames).toEqual([note(0), large])
+    m.send(medium, true)
+    m.send(medium, true)
+    expect(frames.map(text)).toEqual([note(0), large, `[${medium},${medium}]`])
+  })
+
+  it('merges text and encoded bytes into one valid JSON array of UTF-8 bytes', () => {
+    const { frames, merger: m, parsed } = merger()
+    const push = JSON.stringify({ jsonrpc: '2.0', method: '$/push', params: { event: 'é', value: '✓' } })
+    m.send(note(0), true)
+    m.send(new TextEncoder().encode(push), true)
+    m.send(note(1), true)
+    m.flush()
+    expect(frames[1]).toBeInstanceOf(Uint8Array)
+    expect(parsed()[1]).toEqual([JSON.parse(push), JSON.parse(note(1))])
+  })
+
+  it('flush() sends what was gathered now (before a close) and nothing twice', async () => {
+    const { frames, merger: m } = merger()
+    m.send(note(0), true)
+    m.send(note(1), true)
+    m.flush()
+    expect(frames).toHaveLength(2)
+    await nextTick()
+    expect(frames).toHaveLength(2)
+  })
+})
