@@ -21,6 +21,11 @@ const SERVERS: Record<PeerName, { script: string; env?: Record<string, string> }
   'rpc-websockets': { script: 'servers/rpc-websockets.ts' },
 }
 
+/** `--cpu-prof` into `dir`, sampling every BENCH_PROF_INTERVAL µs (Node's default: 1000). */
+function profileFlags(dir: string): string[] {
+  return ['--cpu-prof', '--cpu-prof-interval', process.env['BENCH_PROF_INTERVAL'] ?? '1000', '--cpu-prof-dir', dir]
+}
+
 function start(script: string, execArgv: string[], env: Record<string, string> = {}): ChildProcess {
   // `--import tsx` runs the TypeScript sources as they are; `npm run bench` points tsx at bench/tsx.tsconfig.json, so `wirerpc/*` is the built dist/.
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
@@ -74,7 +79,7 @@ export interface PeerServer {
 
 export async function startServer(peer: PeerName, options: { cpuProfDir?: string } = {}): Promise<PeerServer> {
   const { script, env } = SERVERS[peer]
-  const execArgv = ['--expose-gc', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])]
+  const execArgv = ['--expose-gc', ...(options.cpuProfDir ? profileFlags(options.cpuProfDir) : [])]
   const child = start(script, execArgv, env)
   const send = (message: ServerRequest) => child.send(message)
   try {
@@ -103,7 +108,7 @@ export interface IdleHooks {
 
 /** Runs `workload` against the peer at `url` in a new load process, within `seconds`. */
 export async function runLoad(peer: PeerName, workload: Workload, url: string, settings: Settings, seconds: number, hooks?: IdleHooks, cpuProfDir?: string): Promise<LoadResult> {
-  const child = start('load.ts', cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])
+  const child = start('load.ts', cpuProfDir ? profileFlags(cpuProfDir) : [])
   const what = `${peer} ${workload}`
   const send = (message: LoadRequest) => child.send(message)
   try {

@@ -30,7 +30,7 @@ export function reportRun(result: GenerateResult, options: Generator['options'],
 }
 
 /**
- * `wirerpc: 3 routes from 1 file → server/generated/api.ts, client/generated/api.ts (45 ms)`, with
+ * `wirerpc: 3 routes and 1 push event from 1 file → server/generated/api.ts, client/generated/api.ts (45 ms)`, with
  * "unchanged" for outputs that were already up to date, or the error count when nothing was written.
  */
 export function summaryLine(result: GenerateResult, options: Generator['options'], cwd: string): string {
@@ -46,7 +46,8 @@ export function summaryLine(result: GenerateResult, options: Generator['options'
   if (written.length === 0) targets = `${unchanged.join(', ')} unchanged`
   else if (unchanged.length === 0) targets = written.join(', ')
   else targets = `${written.join(', ')} (${unchanged.join(', ')} unchanged)`
-  return `wirerpc: ${count(result.routes, 'route')} from ${count(result.files.length, 'file')}${warnings(result)} → ${targets} ${time}`
+  const pushEvents = result.pushEvents > 0 ? ` and ${count(result.pushEvents, 'push event')}` : ''
+  return `wirerpc: ${count(result.routes, 'route')}${pushEvents} from ${count(result.files.length, 'file')}${warnings(result)} → ${targets} ${time}`
 }
 
 export function relativeTo(cwd: string): (file: string) => string {

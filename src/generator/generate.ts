@@ -23,6 +23,8 @@ export type GeneratorOptions = Config
 export interface GenerateResult {
   /** Routes found (HTTP and WebSocket). */
   routes: number
+  /** Server push events found (`pushEvent(…)`), not counted in `routes`. */
+  pushEvents: number
   /** Output files written this run (unchanged files are not rewritten). */
   written: string[]
   /** Route modules read. */
@@ -71,8 +73,9 @@ export function createGenerator(options: GeneratorOptions): Generator {
     const ts = typescript
     const errors: Diagnostic[] = []
     const warnings: Diagnostic[] = []
-    const finish = (routes: number, written: string[], files: string[]): GenerateResult => ({
-      routes,
+    const finish = (found: RouteInfo[], written: string[], files: string[]): GenerateResult => ({
+      routes: found.filter((route) => route.protocol !== 'push').length,
+      pushEvents: found.filter((route) => route.protocol === 'push').length,
       written,
       files,
       errors,
@@ -83,7 +86,7 @@ export function createGenerator(options: GeneratorOptions): Generator {
     const compilerOptions = readCompilerOptions(ts, resolved, errors)
     const files = findRouteFiles(resolved)
     if (files.length === 0) errors.push({ severity: 'error', message: `No route files match ${JSON.stringify(resolved.include)} under ${resolved.root}: check "include".` })
-    if (errors.length > 0 || !compilerOptions) return finish(0, [], files)
+    if (errors.length > 0 || !compilerOptions) return finish([], [], files)
 
     // One host per compiler options, caching parsed files by modification time: the default host
     // re-parses every file (lib declarations included) on each run, which `oldProgram` cannot avoid.
@@ -94,7 +97,7 @@ export function createGenerator(options: GeneratorOptions): Generator {
     }
     program = ts.createProgram({ rootNames: files, options: compilerOptions, host, ...(program ? { oldProgram: program } : {}) })
     for (const diagnostic of program.getSyntacticDiagnostics()) errors.push(fromTsDiagnostic(ts, diagnostic))
-    if (errors.length > 0) return finish(0, [], files)
+    if (errors.length > 0) return finish([], [], files)
 
     const analyzer = new RouteAnalyzer(ts, program, isUserFile(program))
     const routes: RouteInfo[] = []
@@ -105,7 +108,7 @@ export function createGenerator(options: GeneratorOptions): Generator {
     }
     for (const diagnostic of diagnostics) (diagnostic.severity === 'error' ? errors : warnings).push(diagnostic)
     checkDuplicates(routes, errors)
-    if (errors.length > 0) return finish(routes.length, [], files)
+    if (errors.length > 0) return finish(routes, [], files)
 
     const definitions = analyzer.walker.definitions
     const serverDir = path.dirname(resolved.serverOutFile)
@@ -116,7 +119,7 @@ export function createGenerator(options: GeneratorOptions): Generator {
     for (const [file, text] of [[resolved.serverOutFile, server], [resolved.clientOutFile, client]] as const) {
       if (await writeIfChanged(file, text)) written.push(file)
     }
-    return finish(routes.length, written, files)
+    return finish(routes, written, files)
   }
 
   return {

@@ -17,6 +17,15 @@ describe('wirerpc (one run)', { timeout: 60_000 }, () => {
     expect(project.read('api/server.ts')).toContain('getUser')
   })
 
+  it('counts push events apart from routes in the summary', async () => {
+    const chat = `import { pushEvent, route } from 'wirerpc/service'\nexport const mentioned = pushEvent<{ from: string }>('mentioned')\nexport const send = route.ws(async (text: string) => text.length)\n`
+    const project = createProject({ 'routes/chat.ts': chat })
+    const result = await project.run('routes/*.ts')
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toMatch(/^wirerpc: 1 route and 1 push event from 1 file → server\/generated\/api\.ts, client\/generated\/api\.ts \(\d+ ms\)\n$/)
+    expect(project.read('client/generated/api.ts')).toContain("protocol: 'push'")
+  })
+
   it('says "unchanged" and leaves the files alone when the manifests are up to date', async () => {
     const project = createProject({ 'routes/users.ts': userRoute })
     expect((await project.run('routes/*.ts')).code).toBe(0)

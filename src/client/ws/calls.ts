@@ -107,36 +107,54 @@ function request({ connection, method, params, callOptions, options, retryLimit 
       throw new TypeError(`Invalid \`timeout\` ${String(timeout)}: pass a positive number of seconds, or false for none.`)
     }
     const id = connection.newId()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const finish = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
+    const call = new RequestCall(id, method, requestText(method, params, id), callOptions?.idempotent ?? false, retryLimit, resolve, reject)
+    // A timer and an abort listener only for the calls that have them: none on the common path.
+    if (timeout !== false || signal) {
+      const giveUp = (error: unknown) => {
+        call.finish()
+        connection.cancel(id)
+        reject(error)
+      }
+      if (timeout !== false) call.timer = setTimeout(() => giveUp(new TimeoutError({ method }, timeout)), timerDelay(timeout))
+      if (signal) {
+        const onAbort = () => giveUp(signal.reason)
+        signal.addEventListener('abort', onAbort, { once: true })
+        call.unlisten = () => signal.removeEventListener('abort', onAbort)
+      }
     }
-    const giveUp = (error: unknown) => {
-      finish()
-      connection.cancel(id)
-      reject(error)
-    }
-    const onAbort = () => giveUp(signal!.reason)
-    const call: PendingCall = {
-      id,
-      method,
-      text: requestText(method, params, id),
-      subscription: false,
-      idempotent: callOptions?.idempotent ?? false,
-      retryLimit,
-      sent: false,
-      retries: 0,
-      established: false,
-      next: () => {},
-      settle: (error, result) => {
-        finish()
-        if (error) reject(error)
-        else resolve(result)
-      },
-    }
-    if (timeout !== false) timer = setTimeout(() => giveUp(new TimeoutError({ method }, timeout)), timerDelay(timeout))
-    signal?.addEventListener('abort', onAbort, { once: true })
     connection.call(call)
   })
+}
+
+/** A request waiting for its answer: a class rather than closures, one of these per call. */
+class RequestCall implements PendingCall {
+  readonly subscription = false
+  sent = false
+  retries = 0
+  established = false
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  unlisten: (() => void) | undefined = undefined
+
+  constructor(
+    readonly id: number,
+    readonly method: string,
+    readonly text: string,
+    readonly idempotent: boolean,
+    readonly retryLimit: number,
+    private readonly resolve: (result: unknown) => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  next(): void {}
+
+  settle(error: Error | undefined, result?: unknown): void {
+    this.finish()
+    if (error) this.reject(error)
+    else this.resolve(result)
+  }
+
+  finish(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.unlisten?.()
+  }
 }

@@ -10,7 +10,7 @@ import { WsErrorCode, WsMethod, type ErrorObject } from '../../protocol/ws.js'
 import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
-import { abandon, createSocket, errorOf, refusedStatus, tickBatcher } from './socket.js'
+import { abandon, createSocket, errorOf, onMessage, refusedStatus, tickBatcher } from './socket.js'
 import { KeepAlive } from './keep-alive.js'
 import { PushListeners } from './push.js'
 import type { ConnectionState, PendingCall, PendingNotification, StateListener } from './pending.js'
@@ -186,7 +186,7 @@ export class Connection {
       clearTimeout(this.#handshakeTimer)
       this.#opened()
     }
-    socket.onmessage = (event: MessageEvent) => this.#receive(event.data)
+    onMessage(socket, (data) => this.#receive(data))
     socket.onerror = (event: Event) => void (lastError = event)
     socket.onclose = (event: CloseEvent) => {
       if (generation !== this.#generation) return

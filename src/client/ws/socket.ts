@@ -73,9 +73,28 @@ export function tickBatcher(socket: WebSocket): () => void {
   return tcp && typeof tcp.cork === 'function' ? writeBatcher(tcp) : () => {}
 }
 
+/** What `ws` adds to the WebSocket interface: its EventEmitter side. */
+interface NodeWsEvents {
+  on(event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void): void
+  removeAllListeners(event: 'message'): void
+}
+
+const isNodeWs = (socket: WebSocket): socket is WebSocket & NodeWsEvents =>
+  typeof (socket as Partial<NodeWsEvents>).on === 'function' && typeof (socket as Partial<NodeWsEvents>).removeAllListeners === 'function'
+
+/**
+ * Calls `listener` with each message's text (or binary data). On `ws`, through its own `message`
+ * event: the WHATWG `onmessage` it also offers wraps every message in a `MessageEvent` first.
+ */
+export function onMessage(socket: WebSocket, listener: (data: unknown) => void): void {
+  if (isNodeWs(socket)) socket.on('message', (data, isBinary) => listener(isBinary ? data : data.toString()))
+  else socket.onmessage = (event: MessageEvent) => listener(event.data)
+}
+
 /** Closes a socket and silences it; `ws` sockets are destroyed at once unless closing cleanly. */
 export function abandon(socket: WebSocket, code?: number): void {
   socket.onopen = socket.onmessage = socket.onclose = null
+  if (isNodeWs(socket)) socket.removeAllListeners('message')
   // Kept, not removed: `ws` throws an error event that has no listener.
   socket.onerror = () => {}
   const terminate = (socket as { terminate?: () => void }).terminate

@@ -88,7 +88,9 @@ export class Connection {
     if (!parsed.ok) return this.send(failure(null, parsed.error))
     const over = verdict === 'over'
     if (Array.isArray(parsed.value)) return void this.batch(parsed.value, over)
-    void this.single(parsed.value, false, over).then(this.answer)
+    const outcome = this.single(parsed.value, false, over)
+    if (outcome instanceof Promise) void outcome.then(this.answer)
+    else this.answer(outcome)
   }
 
   /** Sends a single message's response, if any (one function per connection, not one per message). */
@@ -163,24 +165,30 @@ export class Connection {
     if (this.requests === 0) this.idle?.()
   }
 
-  /** Handles one message; resolves with its response (which a batch collects), if any. */
-  private async single(message: unknown, batched = false, over = false): Promise<ResponseMessage | undefined> {
+  /**
+   * Handles one message: its response (which a batch collects), if any, at once when the message is
+   * refused, or once its call has run. Not `async`: a refusal costs no promise.
+   */
+  private single(message: unknown, batched = false, over = false): ResponseMessage | undefined | Promise<ResponseMessage | undefined> {
     const envelope = readEnvelope(message)
     if (!envelope.ok) return failure(envelope.id, envelope.error)
     const { id, method, params } = envelope.call
-    // Cancelling and granting credit go on over the rate: flow control must not stall.
-    if (method === WsMethod.Cancel) return void this.cancel(params[0])
-    if (method === WsMethod.Credit) return void this.early.credit(params[0], (callId) => this.calls.get(callId))
-    if (method === WsMethod.Resume) return void this.early.resume(params[0], (callId) => this.calls.has(callId))
+    const extension = method.startsWith('$/')
+    if (extension) {
+      // Cancelling and granting credit go on over the rate: flow control must not stall.
+      if (method === WsMethod.Cancel) return void this.cancel(params[0])
+      if (method === WsMethod.Credit) return void this.early.credit(params[0], (callId) => this.calls.get(callId))
+      if (method === WsMethod.Resume) return void this.early.resume(params[0], (callId) => this.calls.has(callId))
+    }
     if (over) return id === undefined ? undefined : failure(id, this.rateError())
     if (method === WsMethod.Ping) return id === undefined ? undefined : { jsonrpc: '2.0', id, result: 'pong' }
-    const route = method.startsWith('$/') ? undefined : this.routes.get(method)
+    const route = extension ? undefined : this.routes.get(method)
     if (!route) return id === undefined ? undefined : failure(id, { code: WsErrorCode.MethodNotFound, message: `Method not found: ${JSON.stringify(method)}.` })
     const subscription = route.entry.pattern === 's'
     // A subscription cannot answer a notification: there is nobody to send items to.
     if (subscription && id === undefined) return undefined
     // A subscription in a batch answers outside the array: its terminal response is its own frame.
-    if (subscription && batched) return void this.single(message).then((response) => response && this.send(response))
+    if (subscription && batched) return void Promise.resolve(this.single(message)).then((response) => response && this.send(response))
     const early = this.early.take(id)
     if (id !== undefined) {
       const refused = this.refuse(id, subscription)
@@ -199,10 +207,18 @@ export class Connection {
     if (id !== undefined) this.calls.set(id, call)
     if (subscription) this.subscriptions++
     else if (id !== undefined) this.requests++
+    return this.track(call, route, params, batched)
+  }
+
+  /** Runs an accepted call; its response, unless already sent or the call was answered otherwise. */
+  private async track(call: CallState, route: WsRoute, params: unknown[], batched: boolean): Promise<ResponseMessage | undefined> {
+    const { id, subscription } = call
     try {
       const response = await this.run(call, route, params)
       if (!response || call.answered || id === undefined) return undefined
       call.answered = true
+      // Outside a batch it leaves at once: before the bookkeeping below, without another promise turn.
+      if (!batched) return void this.send(response)
       return response
     } finally {
       if (subscription) this.subscriptions--
@@ -269,7 +285,8 @@ export class Connection {
     // With a rest parameter there is no position after it: such handlers read the context as `this`.
     if (fixed === undefined) return params
     const args = params.slice()
-    args.length = Math.max(fixed, params.length)
+    // Pushed, not `args.length = fixed`: setting an array's length is a slow path in V8.
+    while (args.length < fixed) args.push(undefined)
     args.push(ctx)
     return args
   }
@@ -364,6 +381,9 @@ export class Connection {
   /** JSON of one message; a response whose result cannot be serialised becomes a -32603 error. */
   private serialize(message: unknown): string {
     try {
+      // A result is written around JSON.stringify of the value alone: one of these per call.
+      const { id, result } = message as { id: RequestId; result?: unknown }
+      if (result !== undefined) return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result) ?? 'null'}}`
       return JSON.stringify(message)
     } catch (error) {
       const id = (message as { id?: RequestId }).id

@@ -38,7 +38,7 @@ export class EarlyMessages {
 
   /** What was held for request `id`, now handed over. */
   take(id: RequestId | undefined): Early | undefined {
-    if (id === undefined) return undefined
+    if (id === undefined || this.#held.size === 0) return undefined
     const early = this.#held.get(id)
     if (early) this.#held.delete(id)
     return early
