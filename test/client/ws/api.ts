@@ -20,6 +20,9 @@ export const slow = { protocol: 'ws', pattern: 'r', name: 'slow', arity: 1 } as 
 export const fail = { protocol: 'ws', pattern: 'r', name: 'fail', arity: 1 } as wirerpc.Route<
   (kind: string, options?: wirerpc.WsRequestOptions) => Promise<never>
 >
+export const burst = { protocol: 'ws', pattern: 's', name: 'burst', arity: 1 } as wirerpc.Route<
+  (count: number, options?: wirerpc.WsSubscribeOptions) => wirerpc.Subscription<number>
+>
 export const failingStream = { protocol: 'ws', pattern: 's', name: 'failingStream', arity: 0 } as wirerpc.Route<
   (options?: wirerpc.WsCallOptions) => wirerpc.Subscription<number>
 >

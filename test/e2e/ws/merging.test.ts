@@ -2,6 +2,8 @@
 // connection is sent in one tick may share one array frame; responses never do. Raw `ws` client,
 // real serve() on 127.0.0.1.
 import { describe, expect, it } from 'vitest'
+import { connectionOf, defineClient } from 'wirerpc/client'
+import * as api from '../../client/ws/api.js'
 import { isMerged } from './helpers.js'
 import { answerOf, startWsServer } from './protocol-harness.js'
 
@@ -62,5 +64,21 @@ describe('merged frames', () => {
     expect(client.frames).toHaveLength(50)
     expect(client.frames.every(isObject)).toBe(true)
     expect(new Set(client.frames.map((frame) => (frame as { id: string }).id)).size).toBe(50)
+  })
+
+  it('is read by the wirerpc client as the messages it holds: every item and push, in order', async () => {
+    const client = defineClient(api, { prefixUrl: server.server.url })
+    try {
+      const items: number[] = []
+      for await (const item of client.burst(500)) items.push(item)
+      expect(items).toEqual(Array.from({ length: 500 }, (_, i) => i))
+      const pushed: number[] = []
+      const off = client.notice.on((value) => void pushed.push(value.n))
+      expect(await client.pushMany(300, 10)).toBe(300)
+      off()
+      expect(pushed).toEqual(Array.from({ length: 300 }, (_, n) => n))
+    } finally {
+      connectionOf(client).close()
+    }
   })
 })
