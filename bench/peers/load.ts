@@ -3,21 +3,13 @@
  * peer, it loads that peer's client module, runs the workload and sends back its figures (or the
  * error) over IPC. For the idle connections it reports `opened`, waits for `close`, then answers.
  */
+import { CLIENTS } from './clients/index.js'
 import { openIdle } from './idle.js'
-import type { LoadReply, LoadRequest, PeerClientModule, PeerName } from './protocol.js'
+import type { LoadReply, LoadRequest } from './protocol.js'
 import { fanout, pipelined, rtt, stream } from './workloads.js'
 
 /** Connections opened and closed before the server's memory is first read. */
 const IDLE_WARMUP = 20
-
-const CLIENTS: Record<PeerName, () => Promise<PeerClientModule>> = {
-  bare: () => import('./clients/bare.js'),
-  'bare-coalesced': () => import('./clients/bare.js'),
-  wirerpc: () => import('./clients/wirerpc.js'),
-  'socket.io': () => import('./clients/socketio.js'),
-  trpc: () => import('./clients/trpc.js'),
-  'rpc-websockets': () => import('./clients/rpc-websockets.js'),
-}
 
 const reply = (message: LoadReply) => new Promise<void>((resolve) => process.send!(message, () => resolve()))
 let continueRequested!: () => void

@@ -1,0 +1,61 @@
+/**
+ * Which side a call's latency comes from: sequential `echo` RTT p50 for every pairing of the
+ * `bare` and `wirerpc` servers with the `bare` and `wirerpc` clients (they speak the same
+ * JSON-RPC), plus rpc-websockets with its own client, in interleaved rounds. A diagnostic, not
+ * part of `npm run bench`:
+ *
+ *   npm run build && TSX_TSCONFIG_PATH=bench/tsx.tsconfig.json npx tsx bench/peers/rtt-matrix.ts
+ *
+ * Knobs: RTT_MATRIX_CALLS (20,000 measured calls per pairing and round, after 3,000 warm-up
+ * calls), RTT_MATRIX_ROUNDS (3).
+ */
+import { ECHO_VALUE } from '../lib/client-ws-work.js'
+import { CLIENTS } from './clients/index.js'
+import { startServer } from './processes.js'
+import type { PeerClientModule, PeerName } from './protocol.js'
+import { within } from './workloads.js'
+
+const CALLS = Number(process.env['RTT_MATRIX_CALLS'] ?? 20_000)
+const ROUNDS = Number(process.env['RTT_MATRIX_ROUNDS'] ?? 3)
+const PAIRINGS: [PeerName, PeerName[]][] = [
+  ['bare', ['bare', 'wirerpc']],
+  ['wirerpc', ['bare', 'wirerpc']],
+  ['rpc-websockets', ['rpc-websockets']],
+]
+
+async function p50(client: PeerClientModule, url: string): Promise<number> {
+  const peer = await within(client.connect(url), 10, 'rtt-matrix: connect')
+  try {
+    for (let i = 0; i < 3_000; i++) await peer.echo(ECHO_VALUE)
+    const latencies = new Float64Array(CALLS)
+    for (let i = 0; i < CALLS; i++) {
+      const sent = performance.now()
+      await peer.echo(ECHO_VALUE)
+      latencies[i] = (performance.now() - sent) * 1000
+    }
+    return latencies.sort()[CALLS >> 1]!
+  } finally {
+    await peer.close()
+  }
+}
+
+const results = new Map<string, number[]>()
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const [serverName, clientNames] of PAIRINGS) {
+    const server = await startServer(serverName)
+    try {
+      for (const clientName of clientNames) {
+        const client = await CLIENTS[clientName]()
+        const key = `server ${serverName.padEnd(15)} client ${clientName.padEnd(15)}`
+        results.set(key, [...(results.get(key) ?? []), await p50(client, server.url)])
+      }
+    } finally {
+      await server.stop()
+    }
+  }
+}
+for (const [key, values] of results) {
+  const sorted = [...values].sort((a, b) => a - b)
+  console.log(`${key} RTT p50 median ${sorted[(sorted.length - 1) >> 1]!.toFixed(1)} µs (rounds: ${values.map((v) => v.toFixed(1)).join(' / ')})`)
+}
+process.exit(0)
