@@ -8,8 +8,6 @@
  * @module
  */
 import { WsErrorCode, WsCloseCode, WsMethod, type ErrorObject, type RequestId, type ResponseMessage } from '../../protocol/ws.js'
-import { createContext } from '../context.js'
-import { runMiddleware, type Middleware } from '../middleware.js'
 import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
@@ -20,6 +18,7 @@ import { ConnectionHandle } from './connection-handle.js'
 import { CallContext } from './call-context.js'
 import type { PushTopics } from './push.js'
 import { SubscriptionStreams, type StreamCall } from './subscription-stream.js'
+import { NO_MIDDLEWARE, UpgradeMiddleware } from './upgrade-middleware.js'
 
 /** One call (its id, route, iterator and flow are in StreamCall, which the stream loop reads). */
 interface CallState extends StreamCall {
@@ -33,14 +32,9 @@ interface CallState extends StreamCall {
   lastEventId?: string
 }
 
-type ChainResult = { ok: true; defines: Record<string, unknown> } | { ok: false; error: ErrorObject }
-
-const BASE_CONTEXT_KEYS = new Set(['request', 'url', 'ip', 'signal', 'response', 'onResponse'])
-
 export class Connection {
   private readonly calls = new Map<RequestId, CallState>()
   private readonly running = new Set<CallState>()
-  private readonly chains = new Map<readonly Middleware<any, any>[], Promise<ChainResult>>()
   private subscriptions = 0
   /** Requests (calls with an id, not subscriptions) in flight. */
   private requests = 0
@@ -57,6 +51,8 @@ export class Connection {
   /** `ctx.connection`, made when a handler first reads it. */
   private handle: ConnectionHandle | undefined
   private readonly streams: SubscriptionStreams
+  /** Route middleware, run once per chain against the upgrade request. */
+  private readonly middleware: UpgradeMiddleware
 
   constructor(
     readonly id: string,
@@ -69,6 +65,7 @@ export class Connection {
     this.rate = options.maxMessageRate > 0 ? new RateLimit(options.maxMessageRate) : undefined
     this.early = new EarlyMessages(options.maxSubscriptions)
     this.streams = new SubscriptionStreams(peer, options, (error, route) => this.report(error, route))
+    this.middleware = new UpgradeMiddleware(upgrade, (error, route) => this.toErrorObject(error, route))
   }
 
   /** Calls dispatched to a route on this connection so far (refused ones not counted). */
@@ -250,7 +247,7 @@ export class Connection {
     try {
       // Once loaded, and without middleware, nothing here waits: no microtask turn per call.
       const definition = route.loaded ?? (await route.load())
-      const chain = definition.middleware.length === 0 ? NO_MIDDLEWARE : await this.chain(definition.middleware, route.entry.name)
+      const chain = definition.middleware.length === 0 ? NO_MIDDLEWARE : await this.middleware.of(definition.middleware, route.entry.name)
       if (!chain.ok) return failure(id, chain.error)
       const polluting = findPollutingKey(params)
       if (polluting) {
@@ -313,34 +310,6 @@ export class Connection {
     return new CallContext(call, this.id, this.upgrade, this.options.pubsub, this.connectionOf, defines)
   }
 
-  /** Runs a middleware chain once per connection, against the upgrade request (`route` is the first to need it). */
-  private chain(chain: readonly Middleware<any, any>[], route: string): Promise<ChainResult> {
-    if (chain.length === 0) return NO_CHAIN
-    let result = this.chains.get(chain)
-    if (!result) {
-      result = this.runChain(chain, route)
-      this.chains.set(chain, result)
-    }
-    return result
-  }
-
-  private async runChain(chain: readonly Middleware<any, any>[], route: string): Promise<ChainResult> {
-    const { request, ip } = this.upgrade
-    const { context } = createContext(request, new URL(request.url), ip)
-    try {
-      const response = await runMiddleware(chain, context)
-      if (response) {
-        const text = await response.text().catch(() => '')
-        return { ok: false, error: { code: response.status, message: messageOf(text) || response.statusText || `HTTP ${response.status}` } }
-      }
-      const defines: Record<string, unknown> = {}
-      for (const key of Object.keys(context)) if (!BASE_CONTEXT_KEYS.has(key)) defines[key] = (context as unknown as Record<string, unknown>)[key]
-      return { ok: true, defines }
-    } catch (error) {
-      return { ok: false, error: this.toErrorObject(error, route) }
-    }
-  }
-
   private cancel(target: unknown): void {
     const id = typeof target === 'object' && target !== null ? (target as { id?: unknown }).id : undefined
     const call = typeof id === 'string' || typeof id === 'number' ? this.calls.get(id) : undefined
@@ -399,23 +368,10 @@ export class Connection {
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
 
-const NO_MIDDLEWARE: ChainResult = { ok: true, defines: {} }
-const NO_CHAIN: Promise<ChainResult> = Promise.resolve(NO_MIDDLEWARE)
-
 function failure(id: RequestId | null, error: ErrorObject): ResponseMessage {
   return { jsonrpc: '2.0', id, error }
 }
 
 function shuttingDownError(): ErrorObject {
   return { code: WsErrorCode.ServerShuttingDown, message: 'Server shutting down: the call did not finish in time; reconnect and send it again.' }
-}
-
-/** The `message` of a JSON error body, or the text itself. */
-function messageOf(text: string): string {
-  try {
-    const body = JSON.parse(text) as { message?: unknown }
-    return typeof body.message === 'string' ? body.message : text
-  } catch {
-    return text
-  }
 }
