@@ -9,35 +9,21 @@
  * Knobs: RTT_MATRIX_CALLS (20,000 measured calls per pairing and round, after 3,000 warm-up
  * calls), RTT_MATRIX_ROUNDS (3).
  */
-import { ECHO_VALUE } from '../lib/client-ws-work.js'
 import { CLIENTS } from './clients/index.js'
 import { startServer } from './processes.js'
-import type { PeerClientModule, PeerName } from './protocol.js'
-import { within } from './workloads.js'
+import type { PeerName } from './protocol.js'
+import { FULL } from './settings.js'
+import { rtt } from './workloads.js'
 
 const CALLS = Number(process.env['RTT_MATRIX_CALLS'] ?? 20_000)
 const ROUNDS = Number(process.env['RTT_MATRIX_ROUNDS'] ?? 3)
+/** The RTT workload of the peers benchmark with CALLS calls, however long they take. */
+const SETTINGS = { ...FULL, rttWarmup: 3_000, rttCalls: CALLS, rttSeconds: 600 }
 const PAIRINGS: [PeerName, PeerName[]][] = [
   ['bare', ['bare', 'wirerpc']],
   ['wirerpc', ['bare', 'wirerpc']],
   ['rpc-websockets', ['rpc-websockets']],
 ]
-
-async function p50(client: PeerClientModule, url: string): Promise<number> {
-  const peer = await within(client.connect(url), 10, 'rtt-matrix: connect')
-  try {
-    for (let i = 0; i < 3_000; i++) await peer.echo(ECHO_VALUE)
-    const latencies = new Float64Array(CALLS)
-    for (let i = 0; i < CALLS; i++) {
-      const sent = performance.now()
-      await peer.echo(ECHO_VALUE)
-      latencies[i] = (performance.now() - sent) * 1000
-    }
-    return latencies.sort()[CALLS >> 1]!
-  } finally {
-    await peer.close()
-  }
-}
 
 const results = new Map<string, number[]>()
 for (let round = 1; round <= ROUNDS; round++) {
@@ -47,7 +33,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       for (const clientName of clientNames) {
         const client = await CLIENTS[clientName]()
         const key = `server ${serverName.padEnd(15)} client ${clientName.padEnd(15)}`
-        results.set(key, [...(results.get(key) ?? []), await p50(client, server.url)])
+        const { p50Us } = await rtt(client, server.url, SETTINGS)
+        results.set(key, [...(results.get(key) ?? []), p50Us!])
       }
     } finally {
       await server.stop()

@@ -5,11 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { connectionOf, defineClient } from 'wirerpc/client'
 import * as api from '../../client/ws/api.js'
 import { isMerged } from './helpers.js'
-import { answerOf, startWsServer } from './protocol-harness.js'
+import { answerOf, request, startWsServer } from './protocol-harness.js'
 
 const server = await startWsServer()
 
-const request = (id: unknown, method: string, params?: unknown) => ({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) })
 const isObject = (frame: unknown) => typeof frame === 'object' && frame !== null && !Array.isArray(frame)
 
 describe('merged frames', () => {

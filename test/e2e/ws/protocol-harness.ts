@@ -69,6 +69,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/** A JSON-RPC request message (`params` left out when not given). */
+export const request = (id: unknown, method: string, params?: unknown) => ({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) })
+
+/** A JSON-RPC notification message (`params` left out when not given). */
+export const notification = (method: string, params?: unknown) => ({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) })
+
 /** Is `message` the terminal response (result or error) of `id`? */
 export const answerOf = (id: unknown) => (message: any) => !Array.isArray(message) && message.id === id && ('result' in message || 'error' in message)
 

@@ -3,13 +3,10 @@
 // for $/ping, $/cancel, closing and the context.
 import { describe, expect, it, vi } from 'vitest'
 import { events, state } from './routes.js'
-import { answerOf, expectNothing, expectNothingMore, mentions, nextOf, startWsServer } from './protocol-harness.js'
+import { answerOf, expectNothing, expectNothingMore, mentions, nextOf, notification, request, startWsServer } from './protocol-harness.js'
 
 const server = await startWsServer()
 const quiet = await startWsServer({ debug: false })
-
-const request = (id: unknown, method: string, params?: unknown) => ({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) })
-const notification = (method: string, params?: unknown) => ({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) })
 
 describe('the three patterns', () => {
   it('runs a notification and never answers it', async () => {
