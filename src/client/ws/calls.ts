@@ -11,15 +11,13 @@ import { timerDelay } from '../http/retry.js'
 import { DEFAULT_RETRY, type MergedOptions } from '../options.js'
 import type { Connection, PendingCall, PendingNotification } from './connection.js'
 import { checkWindow, type WsRequestOptions, type WsSubscribeOptions } from './options.js'
-import { requestText } from './message.js'
+import { messageWriter, type MessageWriter } from './message.js'
 import { WsSubscription } from './subscription.js'
 
-/** One call as the client function received it. */
-interface CallSpec {
-  readonly connection: Connection
+/** What every call of one route shares. */
+interface RouteCalls {
   readonly method: string
-  readonly params: unknown[] | undefined
-  readonly callOptions: WsRequestOptions | undefined
+  readonly write: MessageWriter
   readonly options: MergedOptions
   readonly retryLimit: number
 }
@@ -28,25 +26,23 @@ interface CallSpec {
 export function createWsRouteFunction(route: ClientWsRoute, options: MergedOptions, connection: () => Connection): (...args: unknown[]) => unknown {
   const retryLimit = options.retry.limit ?? DEFAULT_RETRY.limit
   const onError = (error: Error) => applyBeforeError(error as ClientError, options.hooks.beforeError)
-  const spec = (args: unknown[]): CallSpec => {
-    const [params, callOptions] = splitArguments(route, args)
-    return { connection: connection(), method: route.name, params, callOptions, options, retryLimit }
-  }
+  const calls: RouteCalls = { method: route.name, write: messageWriter(route.name), options, retryLimit }
   if (route.pattern === 's') {
     return (...args) => {
-      const call = spec(args)
-      const { signal, window = options.ws.wsWindow, lossy = false } = (call.callOptions ?? {}) as WsSubscribeOptions
+      const callOptions = optionsOf(route, args) as WsSubscribeOptions | undefined
+      const { signal, window = options.ws.wsWindow, lossy = false } = callOptions ?? {}
       checkWindow('window', window)
-      return new WsSubscription({ ...call, signal, window, lossy, onError })
+      const params = paramsOf(route, args)
+      return new WsSubscription({ connection: connection(), method: route.name, params, signal, window, lossy, retryLimit, onError })
     }
   }
   const send = route.pattern === 'n' ? notify : request
   // Without beforeError hooks there is nothing to apply: no extra promise per call.
   const run =
     options.hooks.beforeError.length === 0
-      ? (args: unknown[]): Promise<unknown> => send(spec(args))
+      ? (args: unknown[]): Promise<unknown> => send(connection(), calls, optionsOf(route, args), paramsOf(route, args))
       : (args: unknown[]): Promise<unknown> =>
-          send(spec(args)).catch(async (error: unknown) => {
+          send(connection(), calls, optionsOf(route, args), paramsOf(route, args)).catch(async (error: unknown) => {
             throw error instanceof Error ? await onError(error) : error
           })
   if (options.errorMode === 'return') {
@@ -59,20 +55,23 @@ export function createWsRouteFunction(route: ClientWsRoute, options: MergedOptio
   return (...args) => run(args)
 }
 
-/**
- * Splits a call's arguments into the route's positional parameters and the trailing options. A
- * route with a rest parameter takes no options. Trailing `undefined` parameters are left out
- * (JSON would turn them into `null`, which an optional parameter does not accept).
- */
-function splitArguments(route: ClientWsRoute, args: unknown[]): [unknown[] | undefined, WsRequestOptions | undefined] {
-  const arity = route.rest ? args.length : route.arity
-  const params = args.slice(0, arity)
-  while (params.length > 0 && params[params.length - 1] === undefined) params.pop()
-  const options = route.rest ? undefined : (args[arity] as WsRequestOptions | undefined)
-  return [params.length > 0 ? params : undefined, options]
+/** The call options: the argument after the route's parameters. A route with a rest parameter takes none. */
+function optionsOf(route: ClientWsRoute, args: unknown[]): WsRequestOptions | undefined {
+  return route.rest ? undefined : (args[route.arity] as WsRequestOptions | undefined)
 }
 
-function notify({ connection, method, params, callOptions, retryLimit }: CallSpec): Promise<void> {
+/**
+ * The route's positional parameters among a call's arguments (`args`, the call's own array, is
+ * reused). Trailing `undefined` parameters are left out (JSON would turn them into `null`, which
+ * an optional parameter does not accept). Read the options first: this drops them.
+ */
+function paramsOf(route: ClientWsRoute, args: unknown[]): unknown[] | undefined {
+  const params = route.rest || args.length <= route.arity ? args : args.slice(0, route.arity)
+  while (params.length > 0 && params[params.length - 1] === undefined) params.pop()
+  return params.length > 0 ? params : undefined
+}
+
+function notify(connection: Connection, { method, write, retryLimit }: RouteCalls, callOptions: WsRequestOptions | undefined, params: unknown[] | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const signal = callOptions?.signal
     if (signal?.aborted) return reject(signal.reason)
@@ -85,20 +84,13 @@ function notify({ connection, method, params, callOptions, retryLimit }: CallSpe
       connection.unqueue(notification)
       settle(signal!.reason)
     }
-    const notification: PendingNotification = {
-      method,
-      text: requestText(method, params),
-      retryLimit,
-      retries: 0,
-      written: () => settle(),
-      fail: settle,
-    }
+    const notification: PendingNotification = { method, text: write(params), retryLimit, retries: 0, written: () => settle(), fail: settle }
     signal?.addEventListener('abort', onAbort, { once: true })
     connection.notify(notification)
   })
 }
 
-function request({ connection, method, params, callOptions, options, retryLimit }: CallSpec): Promise<unknown> {
+function request(connection: Connection, { method, write, options, retryLimit }: RouteCalls, callOptions: WsRequestOptions | undefined, params: unknown[] | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const signal = callOptions?.signal
     if (signal?.aborted) return reject(signal.reason)
@@ -107,7 +99,7 @@ function request({ connection, method, params, callOptions, options, retryLimit 
       throw new TypeError(`Invalid \`timeout\` ${String(timeout)}: pass a positive number of seconds, or false for none.`)
     }
     const id = connection.newId()
-    const call = new RequestCall(id, method, requestText(method, params, id), callOptions?.idempotent ?? false, retryLimit, resolve, reject)
+    const call = new RequestCall(id, method, write(params, id), callOptions?.idempotent ?? false, retryLimit, resolve, reject)
     // A timer and an abort listener only for the calls that have them: none on the common path.
     if (timeout !== false || signal) {
       const giveUp = (error: unknown) => {

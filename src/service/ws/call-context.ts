@@ -12,7 +12,8 @@ import type { WsConnection } from './connection-handle.js'
 export interface ContextCall {
   controller?: AbortController
   aborted: boolean
-  readonly defers: (() => void | Promise<void>)[]
+  /** Made by the first `defer`: most calls never defer. */
+  defers?: (() => void | Promise<void>)[]
   readonly lastEventId?: string | undefined
 }
 
@@ -30,7 +31,7 @@ export class CallContext {
   #defer: ((fn: () => void | Promise<void>) => void) | undefined
 
   constructor(call: ContextCall, id: string, upgrade: { request: Request; ip: string }, pubsub: PubSub, connection: () => WsConnection, defines: Record<string, unknown> | undefined) {
-    if (defines) for (const key of Object.keys(defines)) if (!OWN.has(key)) (this as Record<string, unknown>)[key] = defines[key]
+    if (defines !== undefined) for (const key of Object.keys(defines)) if (!OWN.has(key)) (this as Record<string, unknown>)[key] = defines[key]
     this.id = id
     this.ip = upgrade.ip
     this.#upgrade = upgrade
@@ -55,8 +56,8 @@ export class CallContext {
 
   /** A function of its own (not a method), so that `const { defer } = ctx` works too. */
   get defer(): (fn: () => void | Promise<void>) => void {
-    const defers = this.#call.defers
-    return (this.#defer ??= (fn) => void defers.push(fn))
+    const call = this.#call
+    return (this.#defer ??= (fn) => void (call.defers ??= []).push(fn))
   }
 
   get connection(): WsConnection {

@@ -18,7 +18,7 @@ import { ConnectionHandle } from './connection-handle.js'
 import { CallContext } from './call-context.js'
 import type { PushTopics } from './push.js'
 import { SubscriptionStreams, type StreamCall } from './subscription-stream.js'
-import { NO_MIDDLEWARE, UpgradeMiddleware } from './upgrade-middleware.js'
+import { NO_MIDDLEWARE, UpgradeMiddleware, type ChainResult } from './upgrade-middleware.js'
 
 /** One call (its id, route, iterator and flow are in StreamCall, which the stream loop reads). */
 interface CallState extends StreamCall {
@@ -27,7 +27,8 @@ interface CallState extends StreamCall {
   aborted: boolean
   readonly subscription: boolean
   answered: boolean
-  readonly defers: (() => void | Promise<void>)[]
+  /** `ctx.defer` callbacks, made by the first one. */
+  defers?: (() => void | Promise<void>)[]
   /** `$/resume` before the request: the last event id the client received. */
   lastEventId?: string
 }
@@ -86,8 +87,8 @@ export class Connection {
     const over = verdict === 'over'
     if (Array.isArray(parsed.value)) return void this.batch(parsed.value, over)
     const outcome = this.single(parsed.value, false, over)
-    if (outcome instanceof Promise) void outcome.then(this.answer)
-    else this.answer(outcome)
+    // A call that runs sends its own answer when it ends; what comes back at once is a refusal, or nothing.
+    if (!(outcome instanceof Promise)) this.answer(outcome)
   }
 
   /** Sends a single message's response, if any (one function per connection, not one per message). */
@@ -166,7 +167,7 @@ export class Connection {
    * Handles one message: its response (which a batch collects), if any, at once when the message is
    * refused, or once its call has run. Not `async`: a refusal costs no promise.
    */
-  private single(message: unknown, batched = false, over = false): ResponseMessage | undefined | Promise<ResponseMessage | undefined> {
+  private single(message: unknown, batched = false, over = false): Outcome {
     const envelope = readEnvelope(message)
     if (!envelope.ok) return failure(envelope.id, envelope.error)
     const { id, method, params } = envelope.call
@@ -194,7 +195,7 @@ export class Connection {
       // Notifications count against maxInFlight too; one over it cannot be answered, so it is dropped.
       return undefined
     }
-    const call: CallState = { id, route: route.entry.name, aborted: false, subscription, answered: false, defers: [] }
+    const call: CallState = { id, route: route.entry.name, aborted: false, subscription, answered: false }
     if (early && subscription) {
       call.flow = flowOf(early)
       call.lastEventId = early.lastEventId
@@ -207,23 +208,42 @@ export class Connection {
     return this.track(call, route, params, batched)
   }
 
-  /** Runs an accepted call; its response, unless already sent or the call was answered otherwise. */
-  private async track(call: CallState, route: WsRoute, params: unknown[], batched: boolean): Promise<ResponseMessage | undefined> {
-    const { id, subscription } = call
-    try {
-      const response = await this.run(call, route, params)
-      if (!response || call.answered || id === undefined) return undefined
+  /**
+   * Runs an accepted call. Its route loaded and its middleware's outcome known (the common case),
+   * the handler runs now, and a request's answer leaves as soon as the handler's value is known: no
+   * promise of ours in between. Returns the response a batch collects, or the promise of it.
+   */
+  private track(call: CallState, route: WsRoute, params: unknown[], batched: boolean): Outcome {
+    const definition = route.loaded
+    const chain = definition && this.middleware.settled(definition.middleware)
+    if (!chain) return this.run(call, route, params, batched)
+    if (!chain.ok) return this.finish(call, failure(call.id ?? null, chain.error), batched)
+    return this.invoke(call, route, definition.handler, chain.defines, params, batched)
+  }
+
+  /**
+   * A call ended: its response is sent (or, in a batch, returned) unless the call was answered
+   * otherwise; then the call is forgotten, its defers run (a promise until they have), and a
+   * waiting shutdown hears when no request is left.
+   */
+  private finish(call: CallState, response: ResponseMessage | undefined, batched: boolean): Outcome {
+    const { id } = call
+    let collected: ResponseMessage | undefined
+    if (response && !call.answered && id !== undefined) {
       call.answered = true
-      // Outside a batch it leaves at once: before the bookkeeping below, without another promise turn.
-      if (!batched) return void this.send(response)
-      return response
-    } finally {
-      if (subscription) this.subscriptions--
-      else if (id !== undefined) this.requests--
-      this.running.delete(call)
-      if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
-      for (const defer of call.defers) await Promise.resolve().then(defer).catch((error: unknown) => this.report(error, call.route))
+      if (batched) collected = response
+      else this.send(response)
     }
+    if (call.subscription) this.subscriptions--
+    else if (id !== undefined) this.requests--
+    this.running.delete(call)
+    if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
+    if (!call.defers) return batched ? collected : void this.checkIdle()
+    return this.runDefers(call.defers, call.route).then(() => (batched ? collected : void this.checkIdle()))
+  }
+
+  private async runDefers(defers: (() => void | Promise<void>)[], route: string): Promise<void> {
+    for (const defer of defers) await Promise.resolve().then(defer).catch((error: unknown) => this.report(error, route))
   }
 
   private refuse(id: RequestId, subscription: boolean): ResponseMessage | undefined {
@@ -239,41 +259,57 @@ export class Connection {
     return undefined
   }
 
-  private async run(call: CallState, route: WsRoute, params: unknown[]): Promise<ResponseMessage | undefined> {
-    const id = call.id ?? null
-    let args: unknown[]
-    let handler: (...args: unknown[]) => unknown
-    let ctx: CallContext
+  /** A call whose route must load first, or whose middleware has not run on this connection yet. */
+  private async run(call: CallState, route: WsRoute, params: unknown[], batched: boolean): Promise<ResponseMessage | undefined> {
+    let definition: NonNullable<WsRoute['loaded']>
+    let chain: ChainResult
     try {
-      // Once loaded, and without middleware, nothing here waits: no microtask turn per call.
-      const definition = route.loaded ?? (await route.load())
-      const chain = definition.middleware.length === 0 ? NO_MIDDLEWARE : await this.middleware.of(definition.middleware, route.entry.name)
-      if (!chain.ok) return failure(id, chain.error)
-      const polluting = findPollutingKey(params)
-      if (polluting) {
-        return failure(id, { code: WsErrorCode.InvalidParams, message: `Invalid params: forbidden key at ${polluting}; it could pollute object prototypes, rename it.`, data: { path: polluting } })
-      }
+      definition = route.loaded ?? (await route.load())
+      chain = await this.middleware.of(definition.middleware, route.entry.name)
+    } catch (error) {
+      return this.finish(call, this.failed(call, error), batched)
+    }
+    if (!chain.ok) return this.finish(call, failure(call.id ?? null, chain.error), batched)
+    // Cancelled (or the connection closed) while the route loaded or its middleware ran.
+    if (call.aborted) return this.finish(call, undefined, batched)
+    return this.invoke(call, route, definition.handler, chain.defines, params, batched)
+  }
+
+  /**
+   * Checks the params and calls the handler, then finishes the call: at once when the handler
+   * returns a value, in the reaction to its promise when it returns one (that reaction sends the
+   * answer: no promise of ours in between). A subscription streams its items first.
+   */
+  private invoke(call: CallState, route: WsRoute, handler: (...args: unknown[]) => unknown, defines: Record<string, unknown>, params: unknown[], batched: boolean): Outcome {
+    const id = call.id ?? null
+    let result: unknown
+    try {
       const checked = route.check ? route.check(params, false) : { ok: true as const, value: params }
+      // A closed schema refuses polluting keys itself: scan only to name the key when the check fails.
+      const polluting = checked.ok && !route.scanParams ? undefined : findPollutingKey(params)
+      if (polluting) {
+        const message = `Invalid params: forbidden key at ${polluting}; it could pollute object prototypes, rename it.`
+        return this.finish(call, failure(id, { code: WsErrorCode.InvalidParams, message, data: { path: polluting } }), batched)
+      }
       if (!checked.ok) {
         const { path, problem, value } = checked.invalid
         const data = value === undefined ? { path } : { path, value }
-        return failure(id, { code: WsErrorCode.InvalidParams, message: `Invalid params: ${path || '(root)'} ${problem}.`, data })
+        return this.finish(call, failure(id, { code: WsErrorCode.InvalidParams, message: `Invalid params: ${path || '(root)'} ${problem}.`, data }), batched)
       }
-      handler = definition.handler
-      ctx = this.context(call, chain.defines)
-      args = this.arguments(route, checked.value as unknown[], ctx)
+      const ctx = this.context(call, defines)
+      result = Reflect.apply(handler, ctx, this.arguments(route, checked.value as unknown[], ctx))
     } catch (error) {
-      return failure(id, this.toErrorObject(error, call.route))
+      return this.finish(call, this.failed(call, error), batched)
     }
-    // Cancelled (or the connection closed) while the route loaded or its middleware ran.
-    if (call.aborted) return undefined
-    try {
-      const result = await Reflect.apply(handler, ctx, args)
-      if (!call.subscription) return { jsonrpc: '2.0', id, result: result ?? null }
-      return await this.streams.stream(call, result)
-    } catch (error) {
-      return call.aborted ? undefined : failure(id, this.toErrorObject(error, call.route))
-    }
+    const onError = (error: unknown) => this.finish(call, this.failed(call, error), batched)
+    if (call.subscription) return Promise.resolve(result).then((value) => this.streams.stream(call, value)).then((response) => this.finish(call, response, batched), onError)
+    if (isThenable(result)) return Promise.resolve(result).then((value) => this.finish(call, answer(id, value), batched), onError)
+    return this.finish(call, answer(id, result), batched)
+  }
+
+  /** A handler (or what ran before it) threw: the error response, unless the call was stopped. */
+  private failed(call: CallState, error: unknown): ResponseMessage | undefined {
+    return call.aborted ? undefined : failure(call.id ?? null, this.toErrorObject(error, call.route))
   }
 
   /** Fixed params are padded to their declared count, so that the context lands in the last position. */
@@ -307,7 +343,8 @@ export class Connection {
   }
 
   private context(call: CallState, defines: Record<string, unknown>): CallContext {
-    return new CallContext(call, this.id, this.upgrade, this.options.pubsub, this.connectionOf, defines)
+    const defined = defines === NO_DEFINES ? undefined : defines
+    return new CallContext(call, this.id, this.upgrade, this.options.pubsub, this.connectionOf, defined)
   }
 
   private cancel(target: unknown): void {
@@ -367,6 +404,18 @@ export class Connection {
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
+
+/** What no middleware defines. */
+const NO_DEFINES = (NO_MIDDLEWARE as { defines: Record<string, unknown> }).defines
+
+/** What running a call gives: its response (none for a notification or a stopped call), now or later. */
+type Outcome = ResponseMessage | undefined | Promise<ResponseMessage | undefined>
+
+function answer(id: RequestId | null, result: unknown): ResponseMessage {
+  return { jsonrpc: '2.0', id, result: result ?? null }
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 
 function failure(id: RequestId | null, error: ErrorObject): ResponseMessage {
   return { jsonrpc: '2.0', id, error }

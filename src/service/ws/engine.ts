@@ -14,6 +14,8 @@ import { HttpError } from '../errors.js'
 import { defaultOnError, duration, logError, plural, resolveLogger, shortUserAgent, type Logger, type LoggerOption } from '../log.js'
 import type { Middleware } from '../middleware.js'
 import { compileCheck, type CheckResult } from '../schema/check.js'
+import { admitsPollutingKeys } from '../schema/closed.js'
+import type { JsonSchema } from '../schema/walk.js'
 import { createMemoryPubSub } from '../pubsub/memory.js'
 import { ResyncRequiredError, type PubSub } from '../pubsub/pubsub.js'
 import { Connection } from './connection.js'
@@ -88,6 +90,8 @@ export interface WsEngineOptions {
 export interface WsRoute {
   readonly entry: ServerWsRoute
   readonly check: ((input: unknown, fromText: boolean) => CheckResult) | undefined
+  /** Params that pass the check may still hold a prototype-polluting key: scan every call's (schema/closed.ts). */
+  readonly scanParams: boolean
   /** Fixed positional parameters (the context comes after them), or `undefined` with a rest parameter. */
   readonly fixedParams: number | undefined
   load(): Promise<WsRouteDefinitionLoaded>
@@ -190,6 +194,7 @@ function compileRoute(entry: ServerWsRoute): WsRoute {
   const route: { -readonly [K in keyof WsRoute]: WsRoute[K] } = {
     entry,
     check: entry.paramsSchema ? compileCheck(entry.paramsSchema) : undefined,
+    scanParams: entry.paramsSchema === undefined || admitsPollutingKeys(entry.paramsSchema as JsonSchema),
     fixedParams: rest ? undefined : (schema?.prefixItems?.length ?? 0),
     loaded: undefined,
     load() {

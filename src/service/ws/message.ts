@@ -17,8 +17,8 @@ export type Parsed = { ok: true; value: unknown } | { ok: false; error: ErrorObj
 
 /** Parses a text frame after checking its nesting depth on the raw text. */
 export function parseFrame(text: string, maxDepth: number): Parsed {
-  const depth = nestingDepth(text, maxDepth)
-  if (depth > maxDepth) {
+  // Each level of JSON takes an opening and a closing bracket: a short text cannot nest too deep.
+  if (text.length > 2 * maxDepth + 1 && nestingDepth(text, maxDepth) > maxDepth) {
     return { ok: false, error: { code: WsErrorCode.InvalidRequest, message: `Invalid request: JSON nested deeper than ${maxDepth} levels (maxDepth).` } }
   }
   try {

@@ -21,6 +21,8 @@ const BASE_CONTEXT_KEYS = new Set(['request', 'url', 'ip', 'signal', 'response',
 
 export class UpgradeMiddleware {
   readonly #results = new Map<readonly Middleware<any, any>[], Promise<ChainResult>>()
+  /** The outcomes known already: calls of these routes run their handler without waiting for a promise. */
+  readonly #settled = new Map<readonly Middleware<any, any>[], ChainResult>()
 
   /** @param toErrorObject how a thrown error is answered (and reported), for route `route` */
   constructor(
@@ -28,12 +30,17 @@ export class UpgradeMiddleware {
     private readonly toErrorObject: (error: unknown, route: string) => ErrorObject,
   ) {}
 
+  /** The outcome of `chain` on this connection if it is known already (no middleware: always). */
+  settled(chain: readonly Middleware<any, any>[]): ChainResult | undefined {
+    return chain.length === 0 ? NO_MIDDLEWARE : this.#settled.get(chain)
+  }
+
   /** The outcome of `chain` on this connection, run now if it has not run yet (`route` is the first to need it). */
   of(chain: readonly Middleware<any, any>[], route: string): Promise<ChainResult> {
     if (chain.length === 0) return NO_CHAIN
     let result = this.#results.get(chain)
     if (!result) {
-      result = this.#run(chain, route)
+      result = this.#run(chain, route).then((outcome) => (this.#settled.set(chain, outcome), outcome))
       this.#results.set(chain, result)
     }
     return result

@@ -22,6 +22,20 @@ describe('hardening', () => {
     await client.close()
   })
 
+  it('names a polluting key under a closed schema too (where the check alone would refuse it)', async () => {
+    const client = await connect(url)
+    // getUserData takes one string: the schema is closed, so the engine scans only when the check fails.
+    for (const [params, path] of [
+      [[JSON.parse('{"__proto__":{"admin":true}}')], '/0/__proto__'],
+      [['1', JSON.parse('{"constructor":{"prototype":{"admin":true}}}')], '/1/constructor'],
+    ] as const) {
+      const response = await client.call('getUserData', params as unknown as unknown[])
+      expect(response['error']).toEqual({ code: -32602, message: expect.stringMatching(/^Invalid params: forbidden key at /), data: { path } })
+    }
+    expect((await client.call('getUserData', ['3']))['result']).toEqual({ id: '3', name: 'user 3' })
+    await client.close()
+  })
+
   it('answers a result that is not JSON with -32603, inside a batch too', async () => {
     const client = await connect(url)
     expect((await client.call('unserializable'))['error']).toMatchObject({ code: -32603, message: expect.stringMatching(/cannot be sent as JSON/) })
