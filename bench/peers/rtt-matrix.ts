@@ -19,7 +19,7 @@ const CALLS = Number(process.env['RTT_MATRIX_CALLS'] ?? 20_000)
 const ROUNDS = Number(process.env['RTT_MATRIX_ROUNDS'] ?? 3)
 /** The RTT workload of the peers benchmark with CALLS calls, however long they take. */
 const SETTINGS = { ...FULL, rttWarmup: 3_000, rttCalls: CALLS, rttSeconds: 600 }
-const PAIRINGS: [PeerName, PeerName[]][] = [
+const PAIRINGS: [PeerName, PeerName[]][] = process.env['RTT_MATRIX_PAIRS'] ? JSON.parse(process.env['RTT_MATRIX_PAIRS']) : [
   ['bare', ['bare', 'wirerpc']],
   ['wirerpc', ['bare', 'wirerpc']],
   ['rpc-websockets', ['rpc-websockets']],

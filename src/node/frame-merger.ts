@@ -35,10 +35,18 @@ export class FrameMerger {
   readonly #endOfTick = () => {
     this.flush()
     this.#ticking = false
+    this.onEndOfTick?.()
   }
 
-  /** @param write sends one frame (`ws.send`) */
-  constructor(private readonly write: (frame: Outgoing) => void) {}
+  /**
+   * @param write sends one frame (`ws.send`)
+   * @param onEndOfTick runs at the end of every tick in which a frame was written, after the last
+   *   one (the socket's write batch ends there: one `nextTick` per tick for both)
+   */
+  constructor(
+    private readonly write: (frame: Outgoing) => void,
+    private readonly onEndOfTick?: () => void,
+  ) {}
 
   /** Bytes gathered but not yet handed to `write` (part of the connection's buffered amount). */
   get queuedBytes(): number {

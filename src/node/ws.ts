@@ -204,9 +204,9 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & Corkable })._socket
   // The notifications of one tick leave as few frames (src/node/frame-merger.ts), the frames of
   // one tick in few socket writes (src/protocol/write-batching.ts).
-  const batch = socket ? writeBatcher(socket) : undefined
+  const batch = socket ? writeBatcher(socket, false) : undefined
   const frames = new FrameMerger((frame) => {
-    batch?.()
+    batch?.beforeWrite()
     // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
     // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
     // stay alive until the slowest of them drains (3× the queued bytes, measured).
@@ -216,7 +216,7 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
       bytes.write(frame)
       ws.send(bytes, { binary: false })
     } else ws.send(frame)
-  })
+  }, batch?.endOfTick)
   return {
     send(message, mergeable = false) {
       frames.send(message, mergeable)

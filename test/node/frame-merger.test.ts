@@ -29,6 +29,18 @@ describe('FrameMerger', () => {
     expect(frames).toHaveLength(3)
   })
 
+  it('calls onEndOfTick once per tick that wrote, after its last frame', async () => {
+    const log: string[] = []
+    const m = new FrameMerger((frame) => void log.push(`write ${text(frame).length > 0 ? 'frame' : ''}`), () => void log.push('end'))
+    m.send(note(0), true)
+    m.send(note(1), true)
+    expect(log).toEqual(['write frame'])
+    await nextTick()
+    expect(log).toEqual(['write frame', 'write frame', 'end'])
+    await nextTick()
+    expect(log).toHaveLength(3)
+  })
+
   it('writes a frame every 32 notifications', () => {
     const { frames, merger: m, parsed } = merger()
     for (let i = 0; i <= 64; i++) m.send(note(i), true)

@@ -70,7 +70,9 @@ export function refusedStatus(event: Event): number | undefined {
  */
 export function tickBatcher(socket: WebSocket): () => void {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
-  return tcp && typeof tcp.cork === 'function' ? writeBatcher(tcp) : () => {}
+  if (!tcp || typeof tcp.cork !== 'function') return () => {}
+  const batch = writeBatcher(tcp)
+  return () => batch.beforeWrite()
 }
 
 /** What `ws` adds to the WebSocket interface: its EventEmitter side. */

@@ -12,6 +12,7 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
+import { answer, failure, serialize, shuttingDownError, type Outcome } from './response.js'
 import { EarlyMessages, flowOf } from './flow.js'
 import { RateLimit } from './rate-limit.js'
 import { ConnectionHandle } from './connection-handle.js'
@@ -312,16 +313,19 @@ export class Connection {
     return call.aborted ? undefined : failure(call.id ?? null, this.toErrorObject(error, call.route))
   }
 
-  /** Fixed params are padded to their declared count, so that the context lands in the last position. */
+  /**
+   * Fixed params are padded to their declared count, so that the context lands in the last
+   * position. The array is the call's own (parsed from its frame, or the check's copy): it is
+   * extended in place.
+   */
   private arguments(route: WsRoute, params: unknown[], ctx: CallContext): unknown[] {
     const fixed = route.fixedParams
     // With a rest parameter there is no position after it: such handlers read the context as `this`.
     if (fixed === undefined) return params
-    const args = params.slice()
-    // Pushed, not `args.length = fixed`: setting an array's length is a slow path in V8.
-    while (args.length < fixed) args.push(undefined)
-    args.push(ctx)
-    return args
+    // Pushed, not `params.length = fixed`: setting an array's length is a slow path in V8.
+    while (params.length < fixed) params.push(undefined)
+    params.push(ctx)
+    return params
   }
 
   private rateError(): ErrorObject {
@@ -380,26 +384,12 @@ export class Connection {
 
   private send(message: unknown): void {
     if (this.isClosed) return
-    const text = Array.isArray(message) ? `[${message.map((item) => this.serialize(item)).join(',')}]` : this.serialize(message)
+    const text = Array.isArray(message) ? `[${message.map((item) => serialize(item, this.unsendable)).join(',')}]` : serialize(message, this.unsendable)
     if (text) this.peer.send(text)
   }
 
-  /** JSON of one message; a response whose result cannot be serialised becomes a -32603 error. */
-  private serialize(message: unknown): string {
-    try {
-      // A result is written around JSON.stringify of the value alone: one of these per call.
-      const { id, result } = message as { id: RequestId; result?: unknown }
-      if (result !== undefined) return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result) ?? 'null'}}`
-      return JSON.stringify(message)
-    } catch (error) {
-      const id = (message as { id?: RequestId }).id
-      if (id === undefined) {
-        this.report(error, undefined)
-        return ''
-      }
-      return JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${(error as Error).message}).` }))
-    }
-  }
+  /** A notification that cannot be sent as JSON: reported, not sent. */
+  private readonly unsendable = (error: unknown): void => this.report(error, undefined)
 }
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
@@ -408,19 +398,4 @@ const FLOOD_GRACE_MS = 1000
 /** What no middleware defines. */
 const NO_DEFINES = (NO_MIDDLEWARE as { defines: Record<string, unknown> }).defines
 
-/** What running a call gives: its response (none for a notification or a stopped call), now or later. */
-type Outcome = ResponseMessage | undefined | Promise<ResponseMessage | undefined>
-
-function answer(id: RequestId | null, result: unknown): ResponseMessage {
-  return { jsonrpc: '2.0', id, result: result ?? null }
-}
-
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function'
-
-function failure(id: RequestId | null, error: ErrorObject): ResponseMessage {
-  return { jsonrpc: '2.0', id, error }
-}
-
-function shuttingDownError(): ErrorObject {
-  return { code: WsErrorCode.ServerShuttingDown, message: 'Server shutting down: the call did not finish in time; reconnect and send it again.' }
-}
