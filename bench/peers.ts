@@ -4,8 +4,9 @@
  * server with a small JSON-RPC dispatcher), `bare-coalesced` (the same, one socket write per
  * tick), wirerpc, Socket.IO 4.8, tRPC 11 and rpc-websockets 10. Five workloads: sequential RTT,
  * 100 calls pipelined, one stream, fan-out to 500 connections, and 5,000 idle connections (server
- * RSS per connection). Rounds are interleaved (round 1: every peer, round 2: every peer, …); each
- * peer, workload and round gets a fresh server and a fresh load process. Medians, ratios to
+ * RSS per connection). Rounds are interleaved (round 1: every workload, each on every peer in
+ * turn; round 2: the same, …), with a pause of SETTLE_MS after each 5,000-connection workload;
+ * each peer, workload and round gets a fresh server and a fresh load process. Medians, ratios to
  * `bare`, and the issue's targets for wirerpc (docs/performance.md).
  *
  * Knobs: BENCH_ROUNDS (default 3), BENCH_PEERS (comma-separated subset of the peers),
@@ -15,6 +16,7 @@
  * under `--cpu-prof`).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { Benchmark } from './lib/benchmark.js'
 import { median, round } from './lib/stats.js'
@@ -31,6 +33,11 @@ export interface PeersOptions {
 }
 
 const LATEST = new URL('./results/latest.md', import.meta.url)
+/**
+ * Pause (ms) after a peer's 5,000-connection workload: closing that many sockets goes on in the
+ * kernel after both processes exit, and an RTT measured meanwhile came out 10–25 % slower.
+ */
+const SETTLE_MS = 2000
 const PROF_DIR = new URL('./results/prof/', import.meta.url)
 
 function subset<T extends string>(env: string, known: readonly T[]): readonly T[] {
@@ -126,15 +133,18 @@ export function createPeersBenchmark(options: PeersOptions): Benchmark {
       const workloads = subset('BENCH_PEERS_WORKLOADS', WORKLOADS)
       const samples = new Map(peers.map((peer) => [peer, new Map<Workload, Sample[]>()]))
       const profiles: string[] = []
+      // Workload by workload within a round: each peer's RTT follows another peer's RTT, not the
+      // teardown of 5,000 sockets, and a pause lets that teardown finish before the next workload.
       for (let r = 1; r <= rounds; r++) {
-        for (const peer of peers) {
-          for (const workload of workloads) {
+        for (const workload of workloads) {
+          for (const peer of peers) {
             const profDir = options.prof && peer === 'wirerpc' ? fileURLToPath(new URL(`wirerpc-${workload}-r${r}/`, PROF_DIR)) : undefined
             if (profDir) profiles.push(profDir)
             const sample = await measure(peer, workload, settings, profDir)
             const list = samples.get(peer)!
             list.set(workload, [...(list.get(workload) ?? []), sample])
             console.log(`  round ${r}/${rounds}  ${peer.padEnd(14)} ${workload.padEnd(11)} ${describe(workload, sample)}`)
+            if (workload === 'connections' && !options.quick) await sleep(SETTLE_MS)
           }
         }
       }

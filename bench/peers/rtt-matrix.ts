@@ -7,7 +7,8 @@
  *   npm run build && TSX_TSCONFIG_PATH=bench/tsx.tsconfig.json npx tsx bench/peers/rtt-matrix.ts
  *
  * Knobs: RTT_MATRIX_CALLS (20,000 measured calls per pairing and round, after 3,000 warm-up
- * calls), RTT_MATRIX_ROUNDS (3).
+ * calls), RTT_MATRIX_ROUNDS (3), RTT_MATRIX_PAIRS (the pairings as JSON, such as
+ * `[["wirerpc",["wirerpc"]],["rpc-websockets",["rpc-websockets"]]]`; default: the five below).
  */
 import { CLIENTS } from './clients/index.js'
 import { startServer } from './processes.js'
