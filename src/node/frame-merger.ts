@@ -57,8 +57,12 @@ export class FrameMerger {
   send(message: Outgoing, mergeable: boolean): void {
     if (!this.#ticking) {
       this.#ticking = true
-      process.nextTick(this.#endOfTick)
-      return this.write(message)
+      try {
+        return this.write(message)
+      } finally {
+        // Scheduled after the write: a lone answer waits for nothing.
+        process.nextTick(this.#endOfTick)
+      }
     }
     const size = sizeOf(message)
     if (!mergeable || size > BYTES_PER_FRAME) {

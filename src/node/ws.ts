@@ -14,7 +14,7 @@ import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
 import { defaultOnError, logError, type Logger } from '../service/log.js'
 import type { WsEngine, WsPeer, WsUpgrade } from '../service/ws/engine.js'
-import { FrameMerger } from './frame-merger.js'
+import { FrameMerger, type Outgoing } from './frame-merger.js'
 import { writeBatcher, type Corkable } from '../protocol/write-batching.js'
 
 export interface WebSocketOptions {
@@ -207,6 +207,10 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   const batch = socket ? writeBatcher(socket, false) : undefined
   const frames = new FrameMerger((frame) => {
     batch?.beforeWrite()
+    write(frame)
+    batch?.afterWrite()
+  }, batch?.endOfTick)
+  const write = (frame: Outgoing) => {
     // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
     // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
     // stay alive until the slowest of them drains (3× the queued bytes, measured).
@@ -216,7 +220,7 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
       bytes.write(frame)
       ws.send(bytes, { binary: false })
     } else ws.send(frame)
-  }, batch?.endOfTick)
+  }
   return {
     send(message, mergeable = false) {
       frames.send(message, mergeable)

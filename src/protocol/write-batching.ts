@@ -19,22 +19,23 @@ const FRAMES_PER_WRITE = 32
 
 const nextTick = (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process?.nextTick
 
-/** The write batching of one socket. */
+/** The write batching of one socket: call `beforeWrite()` and `afterWrite()` around each frame written. */
 export interface WriteBatch {
-  /** Call before each frame written to the socket. */
   beforeWrite(): void
+  afterWrite(): void
   /** Ends the tick: writes what is corked. Called by the batch itself, or by its owner (see `writeBatcher`). */
   endOfTick(): void
 }
 
 /**
- * The write batching of `tcp`. By default it schedules its own end of tick (`process.nextTick`);
- * with `ownTick: false` the caller must call `endOfTick()` at the end of every tick in which it
- * wrote (the server's FrameMerger does, and so saves a second `nextTick` per tick). Without
- * `process.nextTick` (not Node) it does nothing.
+ * The write batching of `tcp`. By default it schedules its own end of tick (`process.nextTick`,
+ * after the first frame is written: a lone frame waits for nothing); with `ownTick: false` the
+ * caller must call `endOfTick()` at the end of every tick in which it wrote (the server's
+ * FrameMerger does, and so saves a second `nextTick` per tick). Without `process.nextTick` (not
+ * Node) it does nothing.
  */
 export function writeBatcher(tcp: Corkable, ownTick = true): WriteBatch {
-  if (!nextTick) return { beforeWrite() {}, endOfTick() {} }
+  if (!nextTick) return { beforeWrite() {}, afterWrite() {}, endOfTick() {} }
   let sent = 0
   const endOfTick = () => {
     if (sent > 1) tcp.uncork()
@@ -42,13 +43,14 @@ export function writeBatcher(tcp: Corkable, ownTick = true): WriteBatch {
   }
   return {
     beforeWrite() {
-      if (sent === 0 && ownTick) nextTick(endOfTick)
-      else if (sent === 1) tcp.cork()
+      if (sent === 1) tcp.cork()
       else if (sent > 1 && (sent - 1) % FRAMES_PER_WRITE === 0) {
         tcp.uncork()
         tcp.cork()
       }
-      sent++
+    },
+    afterWrite() {
+      if (sent++ === 0 && ownTick) nextTick(endOfTick)
     },
     endOfTick,
   }

@@ -14,15 +14,16 @@ describe('writeBatcher', () => {
   it('leaves a lone frame of a tick uncorked, and corks the frames after it until the end of the tick', async () => {
     const tcp = recorder()
     const batch = writeBatcher(tcp)
-    batch.beforeWrite()
+    const write = () => (batch.beforeWrite(), batch.afterWrite())
+    write()
     expect(tcp.log).toEqual([])
-    batch.beforeWrite()
-    batch.beforeWrite()
+    write()
+    write()
     expect(tcp.log).toEqual(['cork'])
     await nextTick()
     expect(tcp.log).toEqual(['cork', 'uncork'])
     // A new tick starts over: its first frame is not corked.
-    batch.beforeWrite()
+    write()
     await nextTick()
     expect(tcp.log).toEqual(['cork', 'uncork'])
   })
@@ -30,7 +31,10 @@ describe('writeBatcher', () => {
   it('writes every 32 frames of a long tick', async () => {
     const tcp = recorder()
     const batch = writeBatcher(tcp)
-    for (let i = 0; i < 70; i++) batch.beforeWrite()
+    for (let i = 0; i < 70; i++) {
+      batch.beforeWrite()
+      batch.afterWrite()
+    }
     // Frame 1 alone, 2-33 corked, 34-65, then 66-70 until the end of the tick.
     expect(tcp.log).toEqual(['cork', 'uncork', 'cork', 'uncork', 'cork'])
     await nextTick()
@@ -40,13 +44,14 @@ describe('writeBatcher', () => {
   it('with ownTick false, uncorks only when its owner ends the tick', async () => {
     const tcp = recorder()
     const batch = writeBatcher(tcp, false)
-    batch.beforeWrite()
-    batch.beforeWrite()
+    const write = () => (batch.beforeWrite(), batch.afterWrite())
+    write()
+    write()
     await nextTick()
     expect(tcp.log).toEqual(['cork'])
     batch.endOfTick()
     expect(tcp.log).toEqual(['cork', 'uncork'])
-    batch.beforeWrite()
+    write()
     batch.endOfTick()
     expect(tcp.log).toEqual(['cork', 'uncork'])
   })

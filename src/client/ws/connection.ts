@@ -11,6 +11,7 @@ import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
 import { abandon, createSocket, errorOf, onMessage, refusedStatus, tickBatcher } from './socket.js'
+import type { WriteBatch } from '../../protocol/write-batching.js'
 import { KeepAlive } from './keep-alive.js'
 import { PushListeners } from './push.js'
 import type { ConnectionState, PendingCall, PendingNotification, StateListener } from './pending.js'
@@ -46,8 +47,8 @@ export class Connection {
   readonly #keepAlive: KeepAlive
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined
-  /** Called before each send: batches the frames of one tick into one write where the socket allows. */
-  #batch: () => void = () => {}
+  /** Batches the frames of one tick into few writes where the socket allows (set per socket). */
+  #batch: WriteBatch | undefined
 
   constructor(readonly options: MergedOptions) {
     this.#keepAlive = new KeepAlive(options, {
@@ -335,8 +336,9 @@ export class Connection {
   #send(text: string): boolean {
     const socket = this.#socket
     if (!socket || socket.readyState !== 1) return false
-    this.#batch()
+    this.#batch?.beforeWrite()
     socket.send(text)
+    this.#batch?.afterWrite()
     return true
   }
 

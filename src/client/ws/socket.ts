@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { writeBatcher, type Corkable } from '../../protocol/write-batching.js'
+import { writeBatcher, type Corkable, type WriteBatch } from '../../protocol/write-batching.js'
 import { WS_PATH } from '../../protocol/ws.js'
 import { resolvePrefixUrl } from '../http/url.js'
 import { resolveHeaders, type MergedOptions } from '../options.js'
@@ -64,16 +64,16 @@ export function refusedStatus(event: Event): number | undefined {
 }
 
 /**
- * Returns the function to call before each send on `socket`, which gathers the frames of one tick
- * into few writes. Only `ws` in Node exposes its TCP socket; elsewhere (browsers, Node's own
- * WebSocket) sends go out as the runtime decides.
+ * The write batching of `socket`, which gathers the frames of one tick into few writes. Only `ws`
+ * in Node exposes its TCP socket; elsewhere (browsers, Node's own WebSocket) sends go out as the
+ * runtime decides, and the batch does nothing.
  */
-export function tickBatcher(socket: WebSocket): () => void {
+export function tickBatcher(socket: WebSocket): WriteBatch {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
-  if (!tcp || typeof tcp.cork !== 'function') return () => {}
-  const batch = writeBatcher(tcp)
-  return () => batch.beforeWrite()
+  return tcp && typeof tcp.cork === 'function' ? writeBatcher(tcp) : NO_BATCH
 }
+
+const NO_BATCH: WriteBatch = { beforeWrite() {}, afterWrite() {}, endOfTick() {} }
 
 /** What `ws` adds to the WebSocket interface: its EventEmitter side. */
 interface NodeWsEvents {

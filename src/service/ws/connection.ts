@@ -171,7 +171,7 @@ export class Connection {
   private single(message: unknown, batched = false, over = false): Outcome {
     const envelope = readEnvelope(message)
     if (!envelope.ok) return failure(envelope.id, envelope.error)
-    const { id, method, params } = envelope.call
+    const { id, method, params } = envelope
     const extension = method.startsWith('$/')
     if (extension) {
       // Cancelling and granting credit go on over the rate: flow control must not stall.

@@ -47,7 +47,8 @@ export function nestingDepth(text: string, limit: number): number {
   return deepest
 }
 
-export type Envelope = { ok: true; call: Call } | { ok: false; id: RequestId | null; error: ErrorObject }
+/** A well-formed call (one object per message: the call itself), or why the message is not one. */
+export type Envelope = ({ ok: true } & Call) | { ok: false; id: RequestId | null; error: ErrorObject }
 
 /** Checks one message against the JSON-RPC 2.0 request rules. */
 export function readEnvelope(message: unknown): Envelope {
@@ -60,14 +61,14 @@ export function readEnvelope(message: unknown): Envelope {
   if (id !== undefined && !isId(id)) return invalid(null, '"id" must be a string or an integer')
   if (typeof method !== 'string' || method === '') return invalid(readableId, '"method" must be a non-empty string')
   if (params !== undefined && !Array.isArray(params)) {
-    if (method.startsWith('$/')) return { ok: true, call: { id: id as RequestId | undefined, method, params: [params] } }
+    if (method.startsWith('$/')) return { ok: true, id: id as RequestId | undefined, method, params: [params] }
     return {
       ok: false,
       id: readableId,
       error: { code: WsErrorCode.InvalidParams, message: 'Invalid params: "params" must be an array of positional arguments (by-name params are not supported).' },
     }
   }
-  return { ok: true, call: { id: id as RequestId | undefined, method, params: (params as unknown[] | undefined) ?? [] } }
+  return { ok: true, id: id as RequestId | undefined, method, params: (params as unknown[] | undefined) ?? [] }
 }
 
 function isId(value: unknown): value is RequestId {
