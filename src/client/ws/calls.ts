@@ -37,12 +37,13 @@ export function createWsRouteFunction(route: ClientWsRoute, options: MergedOptio
     }
   }
   const send = route.pattern === 'n' ? notify : request
+  const call = (args: unknown[]): Promise<unknown> => send(connection(), calls, optionsOf(route, args), paramsOf(route, args))
   // Without beforeError hooks there is nothing to apply: no extra promise per call.
   const run =
     options.hooks.beforeError.length === 0
-      ? (args: unknown[]): Promise<unknown> => send(connection(), calls, optionsOf(route, args), paramsOf(route, args))
+      ? call
       : (args: unknown[]): Promise<unknown> =>
-          send(connection(), calls, optionsOf(route, args), paramsOf(route, args)).catch(async (error: unknown) => {
+          call(args).catch(async (error: unknown) => {
             throw error instanceof Error ? await onError(error) : error
           })
   if (options.errorMode === 'return') {
