@@ -205,11 +205,6 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   // The notifications of one tick leave as few frames (src/node/frame-merger.ts), the frames of
   // one tick in few socket writes (src/protocol/write-batching.ts).
   const batch = socket ? writeBatcher(socket, false) : undefined
-  const frames = new FrameMerger((frame) => {
-    batch?.beforeWrite()
-    write(frame)
-    batch?.afterWrite()
-  }, batch?.endOfTick)
   const write = (frame: Outgoing) => {
     // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
     // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
@@ -221,6 +216,11 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
       ws.send(bytes, { binary: false })
     } else ws.send(frame)
   }
+  const frames = new FrameMerger((frame) => {
+    batch?.beforeWrite()
+    write(frame)
+    batch?.afterWrite()
+  }, batch?.endOfTick)
   return {
     send(message, mergeable = false) {
       frames.send(message, mergeable)

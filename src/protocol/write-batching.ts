@@ -27,6 +27,9 @@ export interface WriteBatch {
   endOfTick(): void
 }
 
+/** A batch that does nothing (no TCP socket to cork, or not Node). */
+export const NO_BATCH: WriteBatch = { beforeWrite() {}, afterWrite() {}, endOfTick() {} }
+
 /**
  * The write batching of `tcp`. By default it schedules its own end of tick (`process.nextTick`,
  * after the first frame is written: a lone frame waits for nothing); with `ownTick: false` the
@@ -35,7 +38,7 @@ export interface WriteBatch {
  * Node) it does nothing.
  */
 export function writeBatcher(tcp: Corkable, ownTick = true): WriteBatch {
-  if (!nextTick) return { beforeWrite() {}, afterWrite() {}, endOfTick() {} }
+  if (!nextTick) return NO_BATCH
   let sent = 0
   const endOfTick = () => {
     if (sent > 1) tcp.uncork()

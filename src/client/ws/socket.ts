@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { writeBatcher, type Corkable, type WriteBatch } from '../../protocol/write-batching.js'
+import { NO_BATCH, writeBatcher, type Corkable, type WriteBatch } from '../../protocol/write-batching.js'
 import { WS_PATH } from '../../protocol/ws.js'
 import { resolvePrefixUrl } from '../http/url.js'
 import { resolveHeaders, type MergedOptions } from '../options.js'
@@ -72,8 +72,6 @@ export function tickBatcher(socket: WebSocket): WriteBatch {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
   return tcp && typeof tcp.cork === 'function' ? writeBatcher(tcp) : NO_BATCH
 }
-
-const NO_BATCH: WriteBatch = { beforeWrite() {}, afterWrite() {}, endOfTick() {} }
 
 /** What `ws` adds to the WebSocket interface: its EventEmitter side. */
 interface NodeWsEvents {

@@ -19,7 +19,7 @@ import { ConnectionHandle } from './connection-handle.js'
 import { CallContext } from './call-context.js'
 import type { PushTopics } from './push.js'
 import { SubscriptionStreams, type StreamCall } from './subscription-stream.js'
-import { NO_MIDDLEWARE, UpgradeMiddleware, type ChainResult } from './upgrade-middleware.js'
+import { NO_DEFINES, UpgradeMiddleware, type ChainResult } from './upgrade-middleware.js'
 
 /** One call (its id, route, iterator and flow are in StreamCall, which the stream loop reads). */
 interface CallState extends StreamCall {
@@ -394,8 +394,5 @@ export class Connection {
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
-
-/** What no middleware defines. */
-const NO_DEFINES = (NO_MIDDLEWARE as { defines: Record<string, unknown> }).defines
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function'

@@ -13,8 +13,11 @@ import type { WsUpgrade } from './engine.js'
 /** A chain's outcome: what it added to the context, or the error every call of its routes gets. */
 export type ChainResult = { ok: true; defines: Record<string, unknown> } | { ok: false; error: ErrorObject }
 
+/** What no middleware defines (the call context skips copying it). */
+export const NO_DEFINES: Record<string, unknown> = Object.freeze({})
+
 /** The outcome of no middleware at all. */
-export const NO_MIDDLEWARE: ChainResult = { ok: true, defines: {} }
+const NO_MIDDLEWARE: ChainResult = { ok: true, defines: NO_DEFINES }
 
 const NO_CHAIN: Promise<ChainResult> = Promise.resolve(NO_MIDDLEWARE)
 const BASE_CONTEXT_KEYS = new Set(['request', 'url', 'ip', 'signal', 'response', 'onResponse'])
