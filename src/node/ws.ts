@@ -8,6 +8,7 @@
 // --- types ---
 import { Heartbeat } from './heartbeat.js'
 import type { IncomingMessage, Server } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
 import type { Promisable } from '../service/context.js'
@@ -15,7 +16,8 @@ import { errorToResponse } from '../service/http/respond.js'
 import { defaultOnError, logError, type Logger } from '../service/log.js'
 import type { WsEngine, WsPeer, WsUpgrade } from '../service/ws/engine.js'
 import { FrameMerger, type Outgoing } from './frame-merger.js'
-import { writeBatcher, type Corkable } from '../protocol/write-batching.js'
+import { writeBatcher } from '../protocol/write-batching.js'
+import { textFrame } from './text-frame.js'
 
 export interface WebSocketOptions {
   /** Open WebSocket connections per server; more upgrades are refused with 503. @default 10_000 */
@@ -201,16 +203,24 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 // --- peer ---
 /** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
 function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
-  const socket = (ws as unknown as { _socket?: NodeJS.EventEmitter & Corkable })._socket
+  const socket = (ws as unknown as { _socket?: Socket })._socket
   // The notifications of one tick leave as few frames (src/node/frame-merger.ts), the frames of
   // one tick in few socket writes (src/protocol/write-batching.ts).
   const batch = socket ? writeBatcher(socket, false) : undefined
+  // Without an extension (compression), `ws` queues nothing of its own (it queues only while it
+  // compresses, or reads a Blob, which this adapter never sends), so frames written straight to
+  // the socket keep their order with the pings and the close `ws` writes there.
+  const direct = socket !== undefined && ws.extensions === ''
   const write = (frame: Outgoing) => {
     // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
     // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
     // stay alive until the slowest of them drains (3× the queued bytes, measured).
-    if (typeof frame !== 'string') ws.send(frame, { binary: false })
-    else if (ws.bufferedAmount > UNPOOLED_ABOVE) {
+    const pooled = ws.bufferedAmount <= UNPOOLED_ABOVE
+    // One buffer, one write (src/node/text-frame.ts); a large push encoded once for all
+    // subscribers is not copied per connection.
+    if (direct && ws.readyState === ws.OPEN && (typeof frame === 'string' || frame.byteLength <= COPY_AT_MOST)) socket.write(textFrame(frame, pooled))
+    else if (typeof frame !== 'string') ws.send(frame, { binary: false })
+    else if (!pooled) {
       const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(frame))
       bytes.write(frame)
       ws.send(bytes, { binary: false })
@@ -259,6 +269,8 @@ const DEFLATE: PerMessageDeflateOptions = { serverNoContextTakeover: true, clien
 
 /** Queued bytes above which outgoing messages are copied out of the shared Buffer pool. */
 const UNPOOLED_ABOVE = 64 * 1024
+/** Largest encoded message (bytes) copied into a frame of its own; a larger one is sent by `ws` as it is. */
+const COPY_AT_MOST = 16 * 1024
 
 /** The close code `ws` sends for a frame error (it keeps it on the error under a private symbol). */
 function closeCodeOf(error: Error): number {

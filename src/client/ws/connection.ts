@@ -10,8 +10,7 @@ import { WsErrorCode, WsMethod, type ErrorObject } from '../../protocol/ws.js'
 import { NetworkError, ResyncRequiredError, WsRequestError } from '../errors.js'
 import { fullJitter, timerDelay } from '../http/retry.js'
 import type { MergedOptions } from '../options.js'
-import { abandon, createSocket, errorOf, onMessage, refusedStatus, tickBatcher } from './socket.js'
-import type { WriteBatch } from '../../protocol/write-batching.js'
+import { abandon, createSocket, errorOf, onMessage, refusedStatus, textWriter } from './socket.js'
 import { KeepAlive } from './keep-alive.js'
 import { PushListeners } from './push.js'
 import type { ConnectionState, PendingCall, PendingNotification, StateListener } from './pending.js'
@@ -47,8 +46,8 @@ export class Connection {
   readonly #keepAlive: KeepAlive
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined
-  /** Batches the frames of one tick into few writes where the socket allows (set per socket). */
-  #batch: WriteBatch | undefined
+  /** Writes a text message on the open socket (set when it opens; see `textWriter`). */
+  #writeText: ((text: string) => void) | undefined
 
   constructor(readonly options: MergedOptions) {
     this.#keepAlive = new KeepAlive(options, {
@@ -183,7 +182,7 @@ export class Connection {
     }, timerDelay(this.options.ws.wsPongTimeout))
     socket.onopen = () => {
       opened = true
-      this.#batch = tickBatcher(socket)
+      this.#writeText = textWriter(socket)
       clearTimeout(this.#handshakeTimer)
       this.#opened()
     }
@@ -336,9 +335,8 @@ export class Connection {
   #send(text: string): boolean {
     const socket = this.#socket
     if (!socket || socket.readyState !== 1) return false
-    this.#batch?.beforeWrite()
-    socket.send(text)
-    this.#batch?.afterWrite()
+    if (this.#writeText) this.#writeText(text)
+    else socket.send(text)
     return true
   }
 
