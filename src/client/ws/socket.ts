@@ -76,12 +76,12 @@ const NodeBuffer = (globalThis as { Buffer?: { from(text: string): Uint8Array } 
  */
 export function textWriter(socket: WebSocket): (text: string) => void {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
-  if (!isNodeWs(socket) || !NodeBuffer || !tcp || typeof tcp.cork !== 'function') return (text) => socket.send(text)
-  const { from } = NodeBuffer
+  const bytes = NodeBuffer
+  if (!isNodeWs(socket) || !bytes || !tcp || typeof tcp.cork !== 'function') return (text) => socket.send(text)
   const batch = writeBatcher(tcp)
   return (text) => {
     batch.beforeWrite()
-    socket.send(from(text), { binary: false })
+    socket.send(bytes.from(text), { binary: false })
     batch.afterWrite()
   }
 }
