@@ -2,13 +2,13 @@
  * Merging the `$/next` and `$/push` notifications a connection sends in one tick into array
  * frames (docs/protocol.md, "Communication": a frame holds one message or an array of them). The
  * first message of a tick leaves at once: a lone answer or item waits for nothing. The
- * notifications after it are gathered into one frame of up to MESSAGES_PER_FRAME messages or about
- * BYTES_PER_FRAME bytes, so the other end handles one WebSocket message and parses one JSON text
- * where it had dozens (docs/performance.md, "What each optimization bought").
+ * notifications after it are gathered into frames of up to MESSAGES_PER_FRAME messages that stay
+ * under a size limit (16 KiB by default), so the other end handles one WebSocket message and
+ * parses one JSON text where it had dozens (docs/performance.md, "What each optimization bought").
  *
  * Responses are never merged (a plain JSON-RPC 2.0 client expects an array only as the answer to
- * its batch): a response, and a notification larger than BYTES_PER_FRAME, leave as frames of their
- * own, after the notifications gathered before them.
+ * its batch): a response, and a notification as large as the limit, leave as frames of their own,
+ * after the notifications gathered before them.
  *
  * @module
  */
@@ -18,7 +18,7 @@ export type Outgoing = string | Uint8Array
 
 /** Most messages merged into one frame. */
 const MESSAGES_PER_FRAME = 32
-/** A frame is sent once its messages reach this size (bytes; characters for text); a larger message goes alone. */
+/** The default size limit of a merged frame (bytes; characters for text). */
 const BYTES_PER_FRAME = 16 * 1024
 
 const OPEN_BRACKET = 0x5b
@@ -42,10 +42,15 @@ export class FrameMerger {
    * @param write sends one frame (`ws.send`)
    * @param onEndOfTick runs at the end of every tick in which a frame was written, after the last
    *   one (the socket's write batch ends there: one `nextTick` per tick for both)
+   * @param frameLimit a merged frame stays under this size (bytes; characters for text), brackets
+   *   and commas included; a message this large goes alone. Under compression, the threshold
+   *   below which messages are sent uncompressed, so that merging does not make small messages
+   *   pay for compression (docs/decisions.md, "Performance").
    */
   constructor(
     private readonly write: (frame: Outgoing) => void,
     private readonly onEndOfTick?: () => void,
+    private readonly frameLimit = BYTES_PER_FRAME,
   ) {}
 
   /** Bytes gathered but not yet handed to `write` (part of the connection's buffered amount). */
@@ -65,14 +70,16 @@ export class FrameMerger {
       }
     }
     const size = sizeOf(message)
-    if (!mergeable || size > BYTES_PER_FRAME) {
+    if (!mergeable || size >= this.frameLimit) {
       this.flush()
       return this.write(message)
     }
+    // With this message, the frame would be `[`, the messages, a comma between each two, and `]`.
+    if (this.#queuedBytes + size + this.#queue.length + 2 >= this.frameLimit) this.flush()
     this.#queue.push(message)
     this.#queuedBytes += size
     if (typeof message !== 'string') this.#allText = false
-    if (this.#queue.length === MESSAGES_PER_FRAME || this.#queuedBytes >= BYTES_PER_FRAME) this.flush()
+    if (this.#queue.length === MESSAGES_PER_FRAME) this.flush()
   }
 
   /** Sends what was gathered now (before a close, at the end of the tick). */

@@ -29,7 +29,8 @@ export interface WebSocketOptions {
   /**
    * permessage-deflate. `true`: no context takeover either way and messages under 1 KiB sent
    * uncompressed (`ws` applies its `threshold` only without context takeover); or `ws`'s own
-   * options, passed as they are. @default false
+   * options, passed as they are. Notifications merged into one frame are kept under the threshold
+   * (bytes; `ws`'s default 1 KiB), so that merging does not compress them. @default false
    */
   compression?: boolean | PerMessageDeflateOptions
   /**
@@ -82,6 +83,8 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     pongTimeout = 10,
   } = options
   const perMessageDeflate = compression === true ? DEFLATE : compression
+  // Messages under this size are sent uncompressed (`ws`'s default threshold is 1 KiB).
+  const compressFrom = perMessageDeflate ? (perMessageDeflate.threshold ?? 1024) : undefined
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageSize, perMessageDeflate, clientTracking: true })
   const heartbeat = new Heartbeat(pingInterval * 1000, pongTimeout * 1000)
   const onError = defaultOnError(options.onError, logger, 'authorize')
@@ -162,7 +165,7 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
   function serveSocket(ws: WebSocket, upgrade: WsUpgrade) {
     // The code logged on close: the server's when it closed first (1001, 1009…), else the client's.
     let closeCode: number | undefined
-    const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code)), upgrade)
+    const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code), compressFrom), upgrade)
     const id = connection.id
     const beat = heartbeat.watch(
       () => ws.ping(),
@@ -201,8 +204,11 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
 }
 
 // --- peer ---
-/** The engine's view of `ws`; `onClose` hears the code of each close the engine starts. */
-function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
+/**
+ * The engine's view of `ws`; `onClose` hears the code of each close the engine starts.
+ * `compressFrom`: the size from which messages are compressed, when compression is on.
+ */
+function peerOf(ws: WebSocket, onClose: (code: number) => void, compressFrom: number | undefined): WsPeer {
   const socket = (ws as unknown as { _socket?: Socket })._socket
   // The notifications of one tick leave as few frames (src/node/frame-merger.ts), the frames of
   // one tick in few socket writes (src/protocol/write-batching.ts).
@@ -210,7 +216,8 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
   // Without an extension (compression), `ws` queues nothing of its own (it queues only while it
   // compresses, or reads a Blob, which this adapter never sends), so frames written straight to
   // the socket keep their order with the pings and the close `ws` writes there.
-  const direct = socket !== undefined && ws.extensions === ''
+  const compressed = ws.extensions !== ''
+  const direct = socket !== undefined && !compressed
   const write = (frame: Outgoing) => {
     // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
     // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
@@ -226,11 +233,18 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void): WsPeer {
       ws.send(bytes, { binary: false })
     } else ws.send(frame)
   }
-  const frames = new FrameMerger((frame) => {
-    batch?.beforeWrite()
-    write(frame)
-    batch?.afterWrite()
-  }, batch?.endOfTick)
+  // Where compression was negotiated, merged frames stay under its threshold: notifications too
+  // small to be compressed alone are not compressed for being merged (docs/decisions.md).
+  const frameLimit = compressed ? compressFrom : undefined
+  const frames = new FrameMerger(
+    (frame) => {
+      batch?.beforeWrite()
+      write(frame)
+      batch?.afterWrite()
+    },
+    batch?.endOfTick,
+    frameLimit,
+  )
   return {
     send(message, mergeable = false) {
       frames.send(message, mergeable)

@@ -59,16 +59,36 @@ describe('FrameMerger', () => {
     expect(parsed()).toEqual([JSON.parse(note(0)), JSON.parse(note(1)), JSON.parse(response(9)), JSON.parse(note(2))])
   })
 
-  it('sends a notification over 16 KiB alone, and stops gathering at 16 KiB', () => {
+  it('sends a notification of 16 KiB or more alone, and keeps merged frames under 16 KiB', () => {
     const { frames, merger: m } = merger()
     const large = JSON.stringify({ jsonrpc: '2.0', method: '$/push', params: { event: 'e', value: 'x'.repeat(17_000) } })
-    const medium = JSON.stringify({ jsonrpc: '2.0', method: '$/push', params: { event: 'e', value: 'x'.repeat(9_000) } })
+    const medium = JSON.stringify({ jsonrpc: '2.0', method: '$/push', params: { event: 'e', value: 'x'.repeat(7_000) } })
     m.send(note(0), true)
     m.send(large, true)
     expect(frames).toEqual([note(0), large])
     m.send(medium, true)
     m.send(medium, true)
+    expect(frames).toHaveLength(2)
+    // A third would take the frame past 16 KiB: the two gathered leave first.
+    m.send(medium, true)
     expect(frames.map(text)).toEqual([note(0), large, `[${medium},${medium}]`])
+    m.flush()
+    expect(frames.map(text).at(-1)).toBe(medium)
+  })
+
+  it('keeps merged frames under the limit it is given, brackets and commas included', () => {
+    const frames: Outgoing[] = []
+    const m = new FrameMerger((frame) => frames.push(frame), undefined, 100)
+    const small = (n: number) => JSON.stringify({ n: 'x'.repeat(20 + (n % 7)) })
+    m.send(small(0), true)
+    for (let n = 1; n <= 40; n++) m.send(small(n), true)
+    m.send('x'.repeat(100), true) // as large as the limit: alone
+    m.flush()
+    expect(frames.every((frame) => text(frame).length < 100 || text(frame) === 'x'.repeat(100))).toBe(true)
+    expect(frames.map(text).at(-1)).toBe('x'.repeat(100))
+    const merged = frames.slice(1, -1).map((frame) => JSON.parse(text(frame)) as unknown)
+    expect(merged.filter(Array.isArray).length).toBeGreaterThan(5)
+    expect(merged.flat()).toEqual(Array.from({ length: 40 }, (_, i) => JSON.parse(small(i + 1))))
   })
 
   it('merges text and encoded bytes into one valid JSON array of UTF-8 bytes', () => {

@@ -81,3 +81,44 @@ describe('merged frames', () => {
     }
   })
 })
+
+/** The frames in `bytes` (a server's, unmasked): whether each is compressed (RSV1) and its payload length. */
+function framesIn(bytes: Buffer): { compressed: boolean; length: number }[] {
+  const frames: { compressed: boolean; length: number }[] = []
+  for (let at = 0; at < bytes.length; ) {
+    const compressed = (bytes[at]! & 0x40) !== 0
+    const short = bytes[at + 1]! & 0x7f
+    const header = short === 126 ? 4 : short === 127 ? 10 : 2
+    const length = short === 126 ? bytes.readUInt16BE(at + 2) : short === 127 ? Number(bytes.readBigUInt64BE(at + 2)) : short
+    frames.push({ compressed, length })
+    at += header + length
+  }
+  return frames
+}
+
+describe('merged frames under compression: true', async () => {
+  const deflating = await startWsServer({ compression: true })
+
+  it('keeps merged frames under the 1 KiB threshold, so small notifications stay uncompressed; a large one alone is compressed', async () => {
+    const client = await deflating.open()
+    const received: Buffer[] = []
+    ;(client.socket as unknown as { _socket: NodeJS.EventEmitter })._socket.on('data', (chunk: Buffer) => received.push(chunk))
+    expect((await client.call('pushMany', [200, 20], 'small')).result).toBe(200)
+    expect((await client.call('pushMany', [2, 3000], 'large')).result).toBe(2)
+    const frames = framesIn(Buffer.concat(received))
+    const pushes = client.messages.filter((message) => (message as { method?: string }).method === '$/push') as { params: { value: { text: string; n: number } } }[]
+    expect(pushes.map((push) => [push.params.value.text.length, push.params.value.n])).toEqual([
+      ...Array.from({ length: 200 }, (_, n) => [20, n]),
+      [3000, 0],
+      [3000, 1],
+    ])
+    // 200 small pushes went out merged (fewer frames than pushes), every frame uncompressed and under 1 KiB.
+    const small = frames.slice(0, frames.findIndex((frame) => frame.compressed))
+    expect(small.length).toBeGreaterThan(2)
+    expect(small.length).toBeLessThan(100)
+    expect(small.every((frame) => frame.length < 1024)).toBe(true)
+    expect(client.frames.some(Array.isArray)).toBe(true)
+    // The two large pushes, each compressed alone.
+    expect(frames.filter((frame) => frame.compressed)).toHaveLength(2)
+  })
+})
