@@ -76,12 +76,11 @@ const NodeBuffer = (globalThis as { Buffer?: { from(text: string): Uint8Array } 
  */
 export function textWriter(socket: WebSocket): (text: string) => void {
   const tcp = (socket as unknown as { _socket?: Corkable })._socket
-  const bytes = NodeBuffer
-  if (!isNodeWs(socket) || !bytes || !tcp || typeof tcp.cork !== 'function') return (text) => socket.send(text)
+  if (!isNodeWs(socket) || !NodeBuffer || !tcp || typeof tcp.cork !== 'function') return (text) => socket.send(text)
   const batch = writeBatcher(tcp)
   return (text) => {
     batch.beforeWrite()
-    socket.send(bytes.from(text), { binary: false })
+    socket.send(NodeBuffer.from(text), { binary: false })
     batch.afterWrite()
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { PubSub } from '../pubsub/pubsub.js'
 import type { WsConnection } from './connection-handle.js'
+import { NO_DEFINES } from './upgrade-middleware.js'
 
 /** What the context needs of its call. */
 export interface ContextCall {
@@ -30,8 +31,8 @@ export class CallContext {
   readonly #connection: () => WsConnection
   #defer: ((fn: () => void | Promise<void>) => void) | undefined
 
-  constructor(call: ContextCall, id: string, upgrade: { request: Request; ip: string }, pubsub: PubSub, connection: () => WsConnection, defines: Record<string, unknown> | undefined) {
-    if (defines !== undefined) for (const key of Object.keys(defines)) if (!OWN.has(key)) (this as Record<string, unknown>)[key] = defines[key]
+  constructor(call: ContextCall, id: string, upgrade: { request: Request; ip: string }, pubsub: PubSub, connection: () => WsConnection, defines: Record<string, unknown>) {
+    if (defines !== NO_DEFINES) for (const key of Object.keys(defines)) if (!OWN.has(key)) (this as Record<string, unknown>)[key] = defines[key]
     this.id = id
     this.ip = upgrade.ip
     this.#upgrade = upgrade

@@ -19,7 +19,7 @@ import { ConnectionHandle } from './connection-handle.js'
 import { CallContext } from './call-context.js'
 import type { PushTopics } from './push.js'
 import { SubscriptionStreams, type StreamCall } from './subscription-stream.js'
-import { NO_DEFINES, UpgradeMiddleware, type ChainResult } from './upgrade-middleware.js'
+import { UpgradeMiddleware, type ChainResult } from './upgrade-middleware.js'
 
 /** One call (its id, route, iterator and flow are in StreamCall, which the stream loop reads). */
 interface CallState extends StreamCall {
@@ -347,8 +347,7 @@ export class Connection {
   }
 
   private context(call: CallState, defines: Record<string, unknown>): CallContext {
-    const defined = defines === NO_DEFINES ? undefined : defines
-    return new CallContext(call, this.id, this.upgrade, this.options.pubsub, this.connectionOf, defined)
+    return new CallContext(call, this.id, this.upgrade, this.options.pubsub, this.connectionOf, defines)
   }
 
   private cancel(target: unknown): void {
