@@ -1,23 +1,23 @@
 /**
  * The Node adapter of the WebSocket engine: accepts upgrades at `<prefix>/ws` on the HTTP server
  * with `ws` (noServer), applies the connection-level limits (origin, authorize, connections,
- * message size, handshake time, keep-alive pings) and feeds frames to the engine.
+ * message size, handshake time, keep-alive pings) and feeds frames to the engine. Every socket it
+ * takes from the HTTP server is accounted for until it is gone: refused ones are destroyed once
+ * their answer is written, and all are gone by the shutdown deadline.
  *
  * @module
  */
-// --- types ---
-import { Heartbeat } from './heartbeat.js'
 import type { IncomingMessage, Server } from 'node:http'
-import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
 import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
 import { defaultOnError, logError, type Logger } from '../service/log.js'
-import type { WsEngine, WsPeer, WsUpgrade } from '../service/ws/engine.js'
-import { FrameMerger, type Outgoing } from './frame-merger.js'
-import { writeBatcher } from '../protocol/write-batching.js'
-import { textFrame } from './text-frame.js'
+import type { WsEngine, WsUpgrade } from '../service/ws/engine.js'
+import { Heartbeat } from './heartbeat.js'
+import { peerOf } from './peer.js'
+import { serveAsHttp } from './upgrade-as-http.js'
+import { isWebSocketUpgrade, lazyUpgrade, originAllowed, upgradeUrl } from './upgrade-request.js'
 
 export interface WebSocketOptions {
   /** Open WebSocket connections per server; more upgrades are refused with 503. @default 10_000 */
@@ -64,12 +64,13 @@ export interface AttachedWebSocket {
 }
 
 /** Why an upgrade was refused, in the log. */
-type RefusalReason = 'path' | 'shutdown' | 'limit' | 'origin' | 'authorize' | 'timeout'
+type RefusalReason = 'malformed' | 'path' | 'shutdown' | 'limit' | 'origin' | 'authorize' | 'timeout'
 
-// --- adapter ---
 /**
- * Handles `upgrade` requests for `path` on `server`; other upgrade paths get 404. `logger` (already
- * resolved) gets refused upgrades, missed pongs, frame errors and `authorize`'s unexpected errors.
+ * Handles the `upgrade` requests of `server`: WebSocket upgrades to `path` are served, other
+ * WebSocket upgrades get 404 (unless other `upgrade` listeners are there to take them), and
+ * requests offering another protocol are served as the HTTP requests they also are. `logger`
+ * (already resolved) gets refused upgrades, missed pongs, frame errors and unexpected errors.
  */
 export function attachWebSocket(server: Server, engine: WsEngine, path: string, options: WebSocketOptions = {}, logger?: Logger): AttachedWebSocket {
   const {
@@ -92,7 +93,9 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     onError(error, request)
     logError(logger, error, 'authorize')
   }
-  let pending = 0
+  /** Sockets taken from the HTTP server and not yet a WebSocket: in their handshake, or refused and closing. */
+  const handshakes = new Set<Duplex>()
+  let onHandshakesGone: (() => void) | undefined
   let closing = false
 
   /** Logs a refused upgrade: the server's own limits and policies as warnings, the rest as info. */
@@ -104,42 +107,55 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void upgrade(req, socket, head)
+    // Another protocol (h2c, anything but a WebSocket): a plain HTTP request to the routes.
+    if (!isWebSocketUpgrade(req)) return serveAsHttp(server, req, socket, head)
+    handshakes.add(socket)
+    socket.once('close', () => {
+      handshakes.delete(socket)
+      if (handshakes.size === 0) onHandshakesGone?.()
+    })
+    socket.on('error', () => socket.destroy())
+    upgrade(req, socket, head).catch((error: unknown) => {
+      // A bug of ours, or of `ws`: this socket is refused, the server goes on.
+      logError(logger, error, 'a WebSocket upgrade')
+      if (!logger) console.error('[wirerpc] unexpected error in a WebSocket upgrade:', error)
+      if (handshakes.has(socket)) void refuse(socket, 400, 'Bad request: the upgrade could not be handled.')
+      else socket.destroy()
+    })
   })
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    socket.on('error', () => socket.destroy())
     const ip = req.socket.remoteAddress ?? ''
-    const host = req.headers.host ?? 'localhost'
-    const url = new URL(req.url ?? '/', `http://${host}`)
+    const target = upgradeUrl(req)
+    if (!('url' in target)) {
+      if (server.listenerCount('upgrade') > 1) return handshakes.delete(socket)
+      refused(ip, 'malformed', 400)
+      return refuse(socket, 400, `Bad request: ${target.problem}.`)
+    }
+    const { url } = target
     if (url.pathname !== path) {
+      // Other listeners may serve WebSocket endpoints of their own on this server.
+      if (server.listenerCount('upgrade') > 1) return handshakes.delete(socket)
       refused(ip, 'path', 404)
-      return refuse(socket, 404, `No WebSocket endpoint at ${url.pathname}; connect to ${path}.`)
+      return refuse(socket, 404, `No WebSocket endpoint at ${clip(url.pathname)}; connect to ${path}.`)
     }
     if (closing) {
       refused(ip, 'shutdown', 503)
       return refuse(socket, 503, 'The server is shutting down; connect again later.')
     }
-    if (wss.clients.size + pending >= maxConnections) {
+    // Every socket held counts: open connections, and handshakes (this one among them).
+    if (wss.clients.size + handshakes.size > maxConnections) {
       refused(ip, 'limit', 503)
       return refuse(socket, 503, `Too many connections (maxConnections ${maxConnections}); try again later.`)
     }
     const origin = req.headers.origin
-    if (origin !== undefined && !originAllowed(origin, host, allowedOrigins)) {
+    if (origin !== undefined && !originAllowed(origin, url.host, allowedOrigins)) {
       refused(ip, 'origin', 403)
-      return refuse(socket, 403, `Origin ${origin} may not open a WebSocket here; add it to allowedOrigins on the server.`)
-    }
-    pending++
-    let released = false
-    const release = () => {
-      if (released) return
-      released = true
-      pending--
+      return refuse(socket, 403, `Origin ${clip(origin)} may not open a WebSocket here; add it to allowedOrigins on the server.`)
     }
     const timer = setTimeout(() => {
       if (!socket.destroyed) refused(ip, 'timeout')
       socket.destroy()
-      release()
     }, handshakeTimeout * 1000)
     try {
       // The web Request is made when first needed (authorize, middleware, ctx.headers, an error):
@@ -155,17 +171,26 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
         refused(ip, 'shutdown', 503)
         return await refuse(socket, 503, 'The server is shutting down; connect again later.')
       }
-      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, upgradeRequest))
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        handshakes.delete(socket)
+        serveSocket(ws, upgradeRequest)
+      })
     } finally {
       clearTimeout(timer)
-      release()
     }
   }
 
   function serveSocket(ws: WebSocket, upgrade: WsUpgrade) {
     // The code logged on close: the server's when it closed first (1001, 1009…), else the client's.
     let closeCode: number | undefined
-    const connection = engine.open(peerOf(ws, (code) => (closeCode ??= code), compressFrom), upgrade)
+    let connection: ReturnType<WsEngine['open']>
+    try {
+      connection = engine.open(peerOf(ws, (code) => (closeCode ??= code), compressFrom), upgrade)
+    } catch (error) {
+      logError(logger, error, 'a WebSocket connection')
+      if (!logger) console.error('[wirerpc] unexpected error opening a WebSocket connection:', error)
+      return ws.terminate()
+    }
     const id = connection.id
     const beat = heartbeat.watch(
       () => ws.ping(),
@@ -196,80 +221,19 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     async close(deadline) {
       closing = true
       await engine.shutdown(deadline)
-      const left = setTimeout(() => wss.clients.forEach((ws) => ws.terminate()), Math.max(0, deadline - Date.now()))
-      await new Promise<void>((resolve) => wss.close(() => resolve()))
-      clearTimeout(left)
-    },
-  }
-}
-
-// --- peer ---
-/**
- * The engine's view of `ws`; `onClose` hears the code of each close the engine starts.
- * `compressFrom`: the size from which messages are compressed, when compression is on.
- */
-function peerOf(ws: WebSocket, onClose: (code: number) => void, compressFrom: number | undefined): WsPeer {
-  const socket = (ws as unknown as { _socket?: Socket })._socket
-  // The notifications of one tick leave as few frames (src/node/frame-merger.ts), the frames of
-  // one tick in few socket writes (src/protocol/write-batching.ts).
-  const batch = socket ? writeBatcher(socket, false) : undefined
-  // Without an extension (compression), `ws` queues nothing of its own (it queues only while it
-  // compresses, or reads a Blob, which this adapter never sends), so frames written straight to
-  // the socket keep their order with the pings and the close `ws` writes there.
-  const compressed = ws.extensions !== ''
-  const direct = socket !== undefined && !compressed
-  const write = (frame: Outgoing) => {
-    // A message that will wait in a backed-up socket's queue gets a buffer of its own: a small
-    // one would be a slice of a shared 8 KiB pool slab, and slabs shared by slow connections
-    // stay alive until the slowest of them drains (3× the queued bytes, measured).
-    const pooled = ws.bufferedAmount <= UNPOOLED_ABOVE
-    // One buffer, one write (src/node/text-frame.ts); a large push encoded once for all
-    // subscribers is not copied per connection.
-    if (direct && ws.readyState === ws.OPEN && (typeof frame === 'string' || frame.byteLength <= COPY_AT_MOST)) socket.write(textFrame(frame, pooled))
-    else if (typeof frame !== 'string') ws.send(frame, { binary: false })
-    else if (!pooled) {
-      const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(frame))
-      bytes.write(frame)
-      ws.send(bytes, { binary: false })
-    } else ws.send(frame)
-  }
-  // Where compression was negotiated, merged frames stay under its threshold: notifications too
-  // small to be compressed alone are not compressed for being merged (docs/decisions.md).
-  const frameLimit = compressed ? compressFrom : undefined
-  const frames = new FrameMerger(
-    (frame) => {
-      batch?.beforeWrite()
-      write(frame)
-      batch?.afterWrite()
-    },
-    batch?.endOfTick,
-    frameLimit,
-  )
-  return {
-    send(message, mergeable = false) {
-      frames.send(message, mergeable)
-    },
-    close(code, reason) {
-      frames.flush()
-      onClose(code)
-      ws.close(code, reason)
-    },
-    get bufferedAmount() {
-      return ws.bufferedAmount + frames.queuedBytes
-    },
-    onDrain(listener) {
-      // ws has no drain event of its own: use the TCP socket's, with a timer in case bytes queued
-      // inside ws (not the socket) keep bufferedAmount up after the socket drained.
-      let done = false
-      const once = () => {
-        if (done) return
-        done = true
-        clearTimeout(timer)
-        socket?.off('drain', once)
-        listener()
-      }
-      const timer = setTimeout(once, 50)
-      socket?.once('drain', once)
+      const cut = setTimeout(
+        () => {
+          wss.clients.forEach((ws) => ws.terminate())
+          for (const socket of handshakes) socket.destroy()
+        },
+        Math.max(0, deadline - Date.now()),
+      )
+      const handshakesGone = new Promise<void>((resolve) => {
+        onHandshakesGone = resolve
+        if (handshakes.size === 0) resolve()
+      })
+      await Promise.all([new Promise<void>((resolve) => wss.close(() => resolve())), handshakesGone])
+      clearTimeout(cut)
     },
   }
 }
@@ -281,10 +245,13 @@ function peerOf(ws: WebSocket, onClose: (code: number) => void, compressFrom: nu
  */
 const DEFLATE: PerMessageDeflateOptions = { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 1024 }
 
-/** Queued bytes above which outgoing messages are copied out of the shared Buffer pool. */
-const UNPOOLED_ABOVE = 64 * 1024
-/** Largest encoded message (bytes) copied into a frame of its own; a larger one is sent by `ws` as it is. */
-const COPY_AT_MOST = 16 * 1024
+/** Longest part of a client's request echoed in a refusal (characters). */
+const ECHOED = 100
+
+/** Client text quoted in a refusal, cut to ECHOED characters. */
+function clip(text: string): string {
+  return text.length > ECHOED ? `${text.slice(0, ECHOED)}…` : text
+}
 
 /** The close code `ws` sends for a frame error (it keeps it on the error under a private symbol). */
 function closeCodeOf(error: Error): number {
@@ -293,35 +260,6 @@ function closeCodeOf(error: Error): number {
   if (typeof code === 'number') return code
   const name = (error as { code?: string }).code
   return name === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : name === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002
-}
-
-function originAllowed(origin: string, host: string, allowed: readonly string[] | undefined): boolean {
-  if (allowed) return allowed.includes(origin)
-  try {
-    return new URL(origin).host === host
-  } catch {
-    return false
-  }
-}
-
-function toHeaders(raw: IncomingMessage['headers']): Headers {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item)
-  }
-  return headers
-}
-
-/** The engine's view of an upgrade, whose `Request` is built on first read from the raw headers. */
-function lazyUpgrade(url: URL, headers: IncomingMessage['headers'], ip: string): WsUpgrade {
-  let request: Request | undefined
-  return {
-    ip,
-    get request() {
-      return (request ??= new Request(url, { headers: toHeaders(headers) }))
-    },
-  }
 }
 
 /** Runs `authorize`; returns the refusal (a Response) or undefined to accept. */
@@ -343,18 +281,28 @@ async function authorizeUpgrade(
   }
 }
 
+/**
+ * Answers `socket` with `response` and destroys it once the answer is written (or after
+ * REFUSAL_LINGER_MS, when the client reads nothing): a refused socket holds nothing afterwards.
+ */
 async function refuseWith(socket: Duplex, response: Response): Promise<void> {
   const body = await response.text()
   const lines = [`HTTP/1.1 ${response.status} ${response.statusText || 'Refused'}`, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`]
   response.headers.forEach((value, name) => {
     if (name !== 'content-length' && name !== 'connection') lines.push(`${name}: ${value}`)
   })
+  if (socket.destroyed) return
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS)
+  socket.once('close', () => clearTimeout(linger))
+  socket.once('finish', () => socket.destroy())
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`)
 }
+
+/** Longest wait (ms) for a refusal to be written before its socket is destroyed anyway. */
+const REFUSAL_LINGER_MS = 1000
 
 function refuse(socket: Duplex, status: number, message: string): Promise<void> {
   return refuseWith(socket, Response.json({ message }, { status, statusText: STATUS[status] ?? '' } as ResponseInit))
 }
 
-const STATUS: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }
-
+const STATUS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }

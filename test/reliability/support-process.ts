@@ -39,9 +39,15 @@ export interface Exit {
 const SCRIPT = fileURLToPath(new URL('./fixtures/server.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export async function startServerProcess(options: { serve?: Record<string, unknown>; gc?: boolean; startTimeoutMs?: number } = {}): Promise<ServerChild> {
-  const args = [...(options.gc ? ['--expose-gc'] : []), '--import', 'tsx', SCRIPT]
-  const child = spawn(process.execPath, args, {
+/**
+ * `serve`: serve() options (JSON); `gc`: expose gc() for heap figures; `maxFiles`: the process's
+ * limit of open files (`ulimit -n`), to see what runs out first.
+ */
+export async function startServerProcess(options: { serve?: Record<string, unknown>; gc?: boolean; maxFiles?: number; startTimeoutMs?: number } = {}): Promise<ServerChild> {
+  const nodeArgs = [...(options.gc ? ['--expose-gc'] : []), '--import', 'tsx', SCRIPT]
+  const [command, args] =
+    options.maxFiles === undefined ? [process.execPath, nodeArgs] : ['sh', ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...nodeArgs]]
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', SERVE_OPTIONS: JSON.stringify(options.serve ?? {}) },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

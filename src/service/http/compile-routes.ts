@@ -13,6 +13,7 @@ import type { ServerHttpRoute, ServerManifest } from '../../protocol/manifest.js
 import { QUERY_METHODS } from '../../protocol/manifest.js'
 import { FastResponse } from 'srvx'
 import { createContext, type RequestContext } from '../context.js'
+import { DEFAULT_MAX_DEPTH } from '../json-depth.js'
 import { defaultOnError, logError, resolveLogger, type LoggerOption } from '../log.js'
 import { runMiddleware } from '../middleware.js'
 import type { HttpRouteDefinition } from '../route.js'
@@ -29,6 +30,11 @@ export interface CompileRoutesOptions {
   cors?: CorsOptions
   /** Largest request body read, in bytes; larger bodies get 413. @default 1_048_576 (1 MiB) */
   maxBodySize?: number
+  /**
+   * Deepest nesting of arrays and objects a JSON body may have, checked on the text before
+   * parsing; deeper is a 400. The same rule (and option) as WebSocket messages. @default 64
+   */
+  maxDepth?: number
   /**
    * Send the message and stack of unexpected errors in 500 bodies (and in stream error records).
    * @default process.env.NODE_ENV !== 'production'
@@ -70,6 +76,7 @@ interface CompiledRoute {
 export function compileRoutes(routes: ServerManifest, options: CompileRoutesOptions = {}): FetchHandler {
   const prefix = normalizePrefix(options.prefix ?? '/')
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
   const debug = options.debug ?? debugByDefault()
   const logger = resolveLogger(options.logger)
   const onError = defaultOnError(options.onError, logger, 'a route')
@@ -136,7 +143,7 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
     if (shortCircuit) return shortCircuit
     const { entry } = route
     const params = readPathParams(route, rawParams)
-    let data = QUERY_METHODS.has(entry.method) ? readQuery(url) : await readBody(request, entry.bodyFormat ?? 'json', maxBodySize)
+    let data = QUERY_METHODS.has(entry.method) ? readQuery(url) : await readBody(request, entry.bodyFormat ?? 'json', { maxBodySize, maxDepth })
     if (route.validateData) data = route.validateData(data, QUERY_METHODS.has(entry.method) ? 'query' : 'body')
     const values = entry.pathParams.map((name) => params[name])
     const args = values.length === 0 ? [data, ctx] : values.length === 1 ? [values[0], data, ctx] : [values, data, ctx]
@@ -147,8 +154,8 @@ export function compileRoutes(routes: ServerManifest, options: CompileRoutesOpti
   return async (request, info) => {
     let response: Response
     try {
-      const url = new URL(request.url)
-      response = await handle(request, url, info?.ip ?? (request as { ip?: string }).ip ?? '')
+      const url = requestUrl(request)
+      response = url ? await handle(request, url, info?.ip ?? (request as { ip?: string }).ip ?? '') : badUrl()
     } catch (error) {
       // Only a bug in wirerpc itself gets here; still answer rather than crash the server.
       response = errorToResponse(error, errors, request)
@@ -221,6 +228,19 @@ function decodeSegment(segment: string): string {
 function normalizePrefix(prefix: string): string {
   const withLeading = prefix.startsWith('/') ? prefix : `/${prefix}`
   return withLeading.endsWith('/') ? withLeading : `${withLeading}/`
+}
+
+/** The request's URL, or undefined when the client's `Host` and request target make none (a port over 65535…). */
+function requestUrl(request: Request): URL | undefined {
+  try {
+    return new URL(request.url)
+  } catch {
+    return undefined
+  }
+}
+
+function badUrl(): Response {
+  return FastResponse.json({ message: 'Bad request: the Host header and the request target do not make a valid URL.' }, { status: 400 })
 }
 
 function notFound(url: URL): Response {

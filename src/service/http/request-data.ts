@@ -8,6 +8,7 @@ import type { BodyFormat } from '../../protocol/manifest.js'
 import { MAX_QUERY_DEPTH, MAX_QUERY_PARAMETERS } from '../../protocol/query.js'
 import { decodeQuery } from '../../protocol/query-decode.js'
 import { HttpError } from '../errors.js'
+import { nestedTooDeep } from '../json-depth.js'
 import { assertNoPollutingKeys, assertNoPollutingQueryKeys, badRequest } from './validate.js'
 
 export function readQuery(url: URL): Record<string, unknown> {
@@ -25,12 +26,19 @@ export function readQuery(url: URL): Record<string, unknown> {
 const FORM_TYPES = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i
 
+/** The limits a body is read within (compileRoutes' options of the same names). */
+export interface BodyLimits {
+  maxBodySize: number
+  maxDepth: number
+}
+
 /**
  * Reads the body of a POST/PUT/PATCH request. `json` bodies are parsed (an empty body reads as
  * `{}`); `raw` bodies arrive as `FormData` or `Blob`. Throws 413 past `maxBodySize` bytes, 415 for a
- * missing or non-JSON content type on a non-empty JSON body, 400 for malformed JSON.
+ * missing or non-JSON content type on a non-empty JSON body, 400 for malformed JSON or JSON nested
+ * deeper than `maxDepth`.
  */
-export async function readBody(request: Request, format: BodyFormat, maxBodySize: number): Promise<unknown> {
+export async function readBody(request: Request, format: BodyFormat, { maxBodySize, maxDepth }: BodyLimits): Promise<unknown> {
   const type = request.headers.get('content-type') ?? ''
   if (format === 'json' && type !== '' && !JSON_TYPE.test(type)) {
     throw new HttpError(415, `Unsupported content type "${type}": this route takes a JSON body; send "content-type: application/json".`)
@@ -42,7 +50,7 @@ export async function readBody(request: Request, format: BodyFormat, maxBodySize
     if (type === '' && text.trim() !== '') {
       throw new HttpError(415, 'Missing content type: this route takes a JSON body; send "content-type: application/json".')
     }
-    return parseJsonBody(text)
+    return parseJsonBody(text, maxDepth)
   }
   const bytes = await readBytes(request, maxBodySize)
   if (!FORM_TYPES.test(type)) return new Blob([bytes], { type })
@@ -53,8 +61,11 @@ export async function readBody(request: Request, format: BodyFormat, maxBodySize
   }
 }
 
-function parseJsonBody(text: string): unknown {
+function parseJsonBody(text: string, maxDepth: number): unknown {
   if (text === '') return {}
+  if (nestedTooDeep(text, maxDepth)) {
+    throw badRequest({ message: `Invalid JSON in the request body: it nests deeper than ${maxDepth} levels (maxDepth).`, in: 'body' })
+  }
   let data: unknown
   try {
     data = JSON.parse(text)

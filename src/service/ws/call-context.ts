@@ -65,3 +65,17 @@ export class CallContext {
     return this.#connection()
   }
 }
+
+/**
+ * A handler's arguments: fixed params are padded to their declared count (`fixed`), so that the
+ * context lands in the last position. The array is the call's own (parsed from its frame, or the
+ * check's copy): it is extended in place.
+ */
+export function handlerArguments(fixed: number | undefined, params: unknown[], ctx: CallContext): unknown[] {
+  // With a rest parameter there is no position after it: such handlers read the context as `this`.
+  if (fixed === undefined) return params
+  // Pushed, not `params.length = fixed`: setting an array's length is a slow path in V8.
+  while (params.length < fixed) params.push(undefined)
+  params.push(ctx)
+  return params
+}

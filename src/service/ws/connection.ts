@@ -12,11 +12,12 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
-import { answer, failure, serialize, shuttingDownError, type Outcome } from './response.js'
+import { answer, failure, quote, serialize, shuttingDownError, type Outcome } from './response.js'
+import { Backlog } from './backlog.js'
 import { EarlyMessages, flowOf } from './flow.js'
 import { RateLimit } from './rate-limit.js'
 import { ConnectionHandle } from './connection-handle.js'
-import { CallContext } from './call-context.js'
+import { CallContext, handlerArguments } from './call-context.js'
 import type { PushTopics } from './push.js'
 import { SubscriptionStreams, type StreamCall } from './subscription-stream.js'
 import { UpgradeMiddleware, type ChainResult } from './upgrade-middleware.js'
@@ -32,6 +33,8 @@ interface CallState extends StreamCall {
   defers?: (() => void | Promise<void>)[]
   /** `$/resume` before the request: the last event id the client received. */
   lastEventId?: string
+  /** In a batch: stops the batch waiting for this call's answer (given, or sent otherwise). */
+  release?: (response: ResponseMessage | undefined) => void
 }
 
 export class Connection {
@@ -55,6 +58,9 @@ export class Connection {
   private readonly streams: SubscriptionStreams
   /** Route middleware, run once per chain against the upgrade request. */
   private readonly middleware: UpgradeMiddleware
+  private readonly backlog: Backlog
+  /** Batches whose array of answers is not sent yet (a shutdown sends them before it closes). */
+  private readonly batches = new Set<Promise<void>>()
 
   constructor(
     readonly id: string,
@@ -68,6 +74,7 @@ export class Connection {
     this.early = new EarlyMessages(options.maxSubscriptions)
     this.streams = new SubscriptionStreams(peer, options, (error, route) => this.report(error, route))
     this.middleware = new UpgradeMiddleware(upgrade, (error, route) => this.toErrorObject(error, route))
+    this.backlog = new Backlog(id, peer, options)
   }
 
   /** Calls dispatched to a route on this connection so far (refused ones not counted). */
@@ -86,7 +93,11 @@ export class Connection {
     if (verdict === 'close') return
     if (!parsed.ok) return this.send(failure(null, parsed.error))
     const over = verdict === 'over'
-    if (Array.isArray(parsed.value)) return void this.batch(parsed.value, over)
+    if (Array.isArray(parsed.value)) {
+      const batch = this.batch(parsed.value, over)
+      this.batches.add(batch)
+      return void batch.then(() => this.batches.delete(batch))
+    }
     const outcome = this.single(parsed.value, false, over)
     // A call that runs sends its own answer when it ends; what comes back at once is a refusal, or nothing.
     if (!(outcome instanceof Promise)) this.answer(outcome)
@@ -122,6 +133,7 @@ export class Connection {
   /** The socket closed: abort every call, stop every generator, send nothing more. */
   closed(): void {
     this.isClosed = true
+    this.backlog.closed()
     this.handle?.closed()
     for (const call of this.running) this.stop(call)
     this.streams.closed()
@@ -133,6 +145,8 @@ export class Connection {
     // Subscriptions are answered already; wait for the requests only.
     await this.requestsDone(deadline)
     for (const call of this.running) this.end(call, shuttingDownError())
+    // Every call is answered: the batches holding answers send their arrays now.
+    await Promise.all(this.batches)
     this.peer.close(WsCloseCode.GoingAway, 'Server shutting down.')
   }
 
@@ -179,10 +193,10 @@ export class Connection {
       if (method === WsMethod.Credit) return void this.early.credit(params[0], (callId) => this.calls.get(callId))
       if (method === WsMethod.Resume) return void this.early.resume(params[0], (callId) => this.calls.has(callId))
     }
-    if (over) return id === undefined ? undefined : failure(id, this.rateError())
+    if (over) return id === undefined ? undefined : failure(id, this.rate!.refusal())
     if (method === WsMethod.Ping) return id === undefined ? undefined : { jsonrpc: '2.0', id, result: 'pong' }
     const route = extension ? undefined : this.routes.get(method)
-    if (!route) return id === undefined ? undefined : failure(id, { code: WsErrorCode.MethodNotFound, message: `Method not found: ${JSON.stringify(method)}.` })
+    if (!route) return id === undefined ? undefined : failure(id, { code: WsErrorCode.MethodNotFound, message: `Method not found: ${quote(method)}.` })
     const subscription = route.entry.pattern === 's'
     // A subscription cannot answer a notification: there is nobody to send items to.
     if (subscription && id === undefined) return undefined
@@ -206,7 +220,15 @@ export class Connection {
     if (id !== undefined) this.calls.set(id, call)
     if (subscription) this.subscriptions++
     else if (id !== undefined) this.requests++
-    return this.track(call, route, params, batched)
+    const outcome = this.track(call, route, params, batched)
+    if (!batched || !(outcome instanceof Promise)) return outcome
+    // A batch does not wait for a notification (it has no answer), nor for a call answered
+    // otherwise (cancelled, or cut by a shutdown): `end` releases it.
+    if (id === undefined) return undefined
+    return new Promise((resolve) => {
+      call.release = resolve
+      outcome.then(resolve, () => resolve(undefined))
+    })
   }
 
   /**
@@ -240,7 +262,9 @@ export class Connection {
     this.running.delete(call)
     if (id !== undefined && this.calls.get(id) === call) this.calls.delete(id)
     if (!call.defers) return batched ? collected : void this.checkIdle()
-    return this.runDefers(call.defers, call.route).then(() => (batched ? collected : void this.checkIdle()))
+    // The answer does not wait for the defers (a batch's neither); a shutdown waits for them.
+    const deferred = this.runDefers(call.defers, call.route).then(() => this.checkIdle())
+    return batched ? collected : (deferred as Promise<undefined>)
   }
 
   private async runDefers(defers: (() => void | Promise<void>)[], route: string): Promise<void> {
@@ -248,7 +272,7 @@ export class Connection {
   }
 
   private refuse(id: RequestId, subscription: boolean): ResponseMessage | undefined {
-    if (this.calls.has(id)) return failure(id, { code: WsErrorCode.InvalidRequest, message: `Invalid request: id ${JSON.stringify(id)} is already in flight; use a new id.` })
+    if (this.calls.has(id)) return failure(id, { code: WsErrorCode.InvalidRequest, message: `Invalid request: id ${quote(id)} is already in flight; use a new id.` })
     if (this.shuttingDown) return failure(id, shuttingDownError())
     const { maxInFlight, maxSubscriptions } = this.options
     if (subscription && this.subscriptions >= maxSubscriptions) {
@@ -298,7 +322,7 @@ export class Connection {
         return this.finish(call, failure(id, { code: WsErrorCode.InvalidParams, message: `Invalid params: ${path || '(root)'} ${problem}.`, data }), batched)
       }
       const ctx = this.context(call, defines)
-      result = Reflect.apply(handler, ctx, this.arguments(route, checked.value as unknown[], ctx))
+      result = Reflect.apply(handler, ctx, handlerArguments(route.fixedParams, checked.value as unknown[], ctx))
     } catch (error) {
       return this.finish(call, this.failed(call, error), batched)
     }
@@ -311,30 +335,6 @@ export class Connection {
   /** A handler (or what ran before it) threw: the error response, unless the call was stopped. */
   private failed(call: CallState, error: unknown): ResponseMessage | undefined {
     return call.aborted ? undefined : failure(call.id ?? null, this.toErrorObject(error, call.route))
-  }
-
-  /**
-   * Fixed params are padded to their declared count, so that the context lands in the last
-   * position. The array is the call's own (parsed from its frame, or the check's copy): it is
-   * extended in place.
-   */
-  private arguments(route: WsRoute, params: unknown[], ctx: CallContext): unknown[] {
-    const fixed = route.fixedParams
-    // With a rest parameter there is no position after it: such handlers read the context as `this`.
-    if (fixed === undefined) return params
-    // Pushed, not `params.length = fixed`: setting an array's length is a slow path in V8.
-    while (params.length < fixed) params.push(undefined)
-    params.push(ctx)
-    return params
-  }
-
-  private rateError(): ErrorObject {
-    const { maxMessageRate } = this.options
-    return {
-      code: 429,
-      message: `Too many messages: over ${maxMessageRate} per second on this connection (maxMessageRate); retry after the delay in data.retryAfter.`,
-      data: { retryAfter: this.rate?.retryAfter ?? 0 },
-    }
   }
 
   /** `ctx.connection`: one per connection, for handlers that push to it later. */
@@ -359,9 +359,11 @@ export class Connection {
   /** Stops a call and answers it with `error` unless it was answered already. */
   private end(call: CallState, error: ErrorObject): void {
     this.stop(call)
-    if (call.id === undefined || call.answered) return
-    call.answered = true
-    this.send(failure(call.id, error))
+    if (call.id !== undefined && !call.answered) {
+      call.answered = true
+      this.send(failure(call.id, error))
+    }
+    call.release?.(undefined)
   }
 
   private stop(call: CallState): void {
@@ -384,7 +386,7 @@ export class Connection {
   private send(message: unknown): void {
     if (this.isClosed) return
     const text = Array.isArray(message) ? `[${message.map((item) => serialize(item, this.unsendable)).join(',')}]` : serialize(message, this.unsendable)
-    if (text) this.peer.send(text)
+    if (text) this.backlog.send(text)
   }
 
   /** A notification that cannot be sent as JSON: reported, not sent. */

@@ -7,6 +7,7 @@
  * @module
  */
 import { debugByDefault } from '../debug.js'
+import { DEFAULT_MAX_DEPTH } from '../json-depth.js'
 import type { ServerManifest, ServerWsRoute } from '../../protocol/manifest.js'
 import type { ErrorObject } from '../../protocol/ws.js'
 import { WsErrorCode } from '../../protocol/ws.js'
@@ -21,7 +22,7 @@ import { ResyncRequiredError, type PubSub } from '../pubsub/pubsub.js'
 import { Connection } from './connection.js'
 import { PushTopics } from './push.js'
 
-/** The engine's view of a socket: four members, implemented by each adapter. */
+/** The engine's view of a socket, implemented by each adapter. */
 export interface WsPeer {
   /**
    * Sends one message as a text frame: a string, or its UTF-8 bytes (a frame encoded once for many
@@ -32,6 +33,12 @@ export interface WsPeer {
   send(text: string | Uint8Array, mergeable?: boolean): void
   /** Closes the socket with a WebSocket close code and a reason. */
   close(code: number, reason: string): void
+  /** Cuts the socket at once, without a close handshake (nothing queued is sent). */
+  terminate(): void
+  /** Stops reading the client's messages (the socket's backlog then holds the client back). */
+  pauseReading(): void
+  /** Reads the client's messages again. */
+  resumeReading(): void
   /** Bytes queued but not yet written to the network. */
   readonly bufferedAmount: number
   /** Calls `listener` once, when `bufferedAmount` has fallen (the socket drained). */
@@ -56,10 +63,18 @@ export interface WsEngineOptions {
   /** Most messages in one batch; more is -32600 and none of it runs. @default 50 */
   maxBatchSize?: number
   /**
-   * Outbound bytes buffered per connection (unsent) above which subscriptions stop pulling from
-   * their generators until the socket drains. @default 262_144 (256 KiB)
+   * Unsent bytes per connection above which subscriptions stop pulling from their generators,
+   * pushes to the connection are dropped, and the connection stops reading the client's messages,
+   * each until the socket drains. @default 262_144 (256 KiB)
    */
   highWaterMark?: number
+  /**
+   * Unsent bytes per connection beyond which it is cut (terminated: the client sees 1006), counted
+   * before each answer is added. Above `highWaterMark` the connection reads nothing more from the
+   * client, so only the answers of calls already running can get it here: a client that far behind
+   * is not reading. Keep it above your largest answers. @default 16_777_216 (16 MiB)
+   */
+  maxBufferedAmount?: number
   /**
    * Messages per second a connection may send (a token bucket with bursts of twice that; each
    * message of a batch and each WebSocket ping frame counts). Over it, requests are answered 429
@@ -128,9 +143,10 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
   const resolved: ResolvedWsOptions = {
     maxInFlight: options.maxInFlight ?? 100,
     maxSubscriptions: options.maxSubscriptions ?? 100,
-    maxDepth: options.maxDepth ?? 64,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     maxBatchSize: options.maxBatchSize ?? 50,
     highWaterMark: options.highWaterMark ?? 256 * 1024,
+    maxBufferedAmount: options.maxBufferedAmount ?? 16 * 1024 * 1024,
     maxMessageRate: options.maxMessageRate ?? 10_000,
     pubsub: options.pubsub ?? createMemoryPubSub(),
     debug: options.debug ?? debugByDefault(),

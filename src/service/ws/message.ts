@@ -5,6 +5,7 @@
  * @module
  */
 import { WsErrorCode, type ErrorObject, type RequestId } from '../../protocol/ws.js'
+import { nestedTooDeep } from '../json-depth.js'
 
 /** A well-formed call: a request (with `id`) or a notification. */
 export interface Call {
@@ -17,8 +18,7 @@ export type Parsed = { ok: true; value: unknown } | { ok: false; error: ErrorObj
 
 /** Parses a text frame after checking its nesting depth on the raw text. */
 export function parseFrame(text: string, maxDepth: number): Parsed {
-  // Each level of JSON takes an opening and a closing bracket: a short text cannot nest too deep.
-  if (text.length > 2 * maxDepth + 1 && nestingDepth(text, maxDepth) > maxDepth) {
+  if (nestedTooDeep(text, maxDepth)) {
     return { ok: false, error: { code: WsErrorCode.InvalidRequest, message: `Invalid request: JSON nested deeper than ${maxDepth} levels (maxDepth).` } }
   }
   try {
@@ -26,25 +26,6 @@ export function parseFrame(text: string, maxDepth: number): Parsed {
   } catch (error) {
     return { ok: false, error: { code: WsErrorCode.ParseError, message: `Parse error: the frame is not JSON (${(error as Error).message}).` } }
   }
-}
-
-/** The deepest nesting of arrays and objects in `text`, counting stops past `limit`. */
-export function nestingDepth(text: string, limit: number): number {
-  let depth = 0
-  let deepest = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charCodeAt(i)
-    if (inString) {
-      if (char === 92 /* \ */) i++
-      else if (char === 34 /* " */) inString = false
-    } else if (char === 34) inString = true
-    else if (char === 91 /* [ */ || char === 123 /* { */) {
-      depth++
-      if (depth > deepest && (deepest = depth) > limit) return deepest
-    } else if (char === 93 /* ] */ || char === 125 /* } */) depth--
-  }
-  return deepest
 }
 
 /** A well-formed call (one object per message: the call itself), or why the message is not one. */

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { ErrorObject } from '../../protocol/ws.js'
+
 export type RateVerdict = 'ok' | 'over' | 'close'
 
 export class RateLimit {
@@ -29,6 +31,15 @@ export class RateLimit {
     this.#tokens -= count
     if (this.#tokens >= 0) return 'ok'
     return this.#tokens < -this.#burst ? 'close' : 'over'
+  }
+
+  /** The 429 that answers a request over the rate. */
+  refusal(): ErrorObject {
+    return {
+      code: 429,
+      message: `Too many messages: over ${this.#rate} per second on this connection (maxMessageRate); retry after the delay in data.retryAfter.`,
+      data: { retryAfter: this.retryAfter },
+    }
   }
 
   /** Seconds until the bucket holds a token again. */

@@ -16,6 +16,15 @@ export function failure(id: RequestId | null, error: ErrorObject): ResponseMessa
   return { jsonrpc: '2.0', id, error }
 }
 
+/** Longest client text (a method name, an id) quoted in an error message, in characters. */
+const QUOTED = 64
+
+/** Client text quoted in an error message: as JSON, cut to QUOTED characters. */
+export function quote(value: string | number): string {
+  const text = String(value)
+  return JSON.stringify(text.length > QUOTED ? `${text.slice(0, QUOTED)}…` : value)
+}
+
 export function shuttingDownError(): ErrorObject {
   return { code: WsErrorCode.ServerShuttingDown, message: 'Server shutting down: the call did not finish in time; reconnect and send it again.' }
 }

@@ -1,14 +1,16 @@
 /**
  * The loop that runs a subscription once its handler returned: pulls items from the async
- * iterator and sends each as `$/next`, waiting while the socket is backed up or the client is out
- * of credit, and giving the event loop a turn every few ms. Its own module because it is the one
- * long-running part of a call, with state of its own (the loops waiting for the socket to drain).
+ * iterator and sends each as `$/next`, waiting while the socket is backed up, while the client is
+ * out of credit, and for its turn once the streams had their share of the event loop (turns.ts).
+ * Its own module because it is the one long-running part of a call, with state of its own (the
+ * loops waiting for the socket to drain).
  *
  * @module
  */
 import type { RequestId, ResponseMessage } from '../../protocol/ws.js'
 import type { ResolvedWsOptions, WsPeer } from './engine.js'
 import { nextText, type Flow } from './flow.js'
+import { nextTurn, turnSpent } from './turns.js'
 
 /** What the loop needs of its call. */
 export interface StreamCall {
@@ -48,12 +50,10 @@ export class SubscriptionStreams {
     const iterator = result as AsyncIterator<unknown>
     call.iterator = iterator
     const flow = call.flow
-    let slice = Date.now()
     while (!call.aborted) {
-      // Give other connections (and timers, and this socket's reads) a turn every few ms.
-      if (Date.now() - slice >= 5) {
-        await yieldToEventLoop()
-        slice = Date.now()
+      // Every loop of the process shares one budget per event-loop turn (turns.ts).
+      if (turnSpent()) {
+        await nextTurn()
         if (call.aborted) break
       }
       if (!flow?.lossy) {
@@ -95,7 +95,3 @@ export class SubscriptionStreams {
     }
   }
 }
-
-/** A macrotask turn: setImmediate where the runtime has it (Node, Bun), else a zero timer. */
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => ((globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn: () => void) => setTimeout(fn, 0)))(resolve))

@@ -40,6 +40,23 @@ export const slow = route.ws(async (ms: number, ctx: WsContext) => {
   return ms
 })
 
+/** Ignores cancellation: settles after `ms` whatever happens. */
+export const hang = route.ws(async (ms: number & t.Minimum<0> & t.Maximum<60_000>) => {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  return ms
+})
+
+/** A string of `size` characters, after `ms`: large answers that leave together. */
+export const sized = route.ws(async (size: number & t.Minimum<0> & t.Maximum<1_000_000>, ms: number & t.Minimum<0> & t.Maximum<10_000>) => {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  return 'x'.repeat(size)
+})
+
+/** Yields forever without awaiting: only flow control, the event loop's fair turns or a cancel stop it. */
+export const spin = route.ws(async function* (ctx: WsContext) {
+  for (let i = 0; !ctx.signal.aborted; i++) yield i
+})
+
 export const fail = route.ws(async (kind: string) => {
   if (kind === 'http') throw new ConflictError({ message: 'taken', data: { field: 'name' } })
   if (kind === 'string') throw 'plain string'
