@@ -4,9 +4,11 @@
 import { mkdtempSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import fc from 'fast-check'
 import { afterEach, expect, it } from 'vitest'
-import { createFilePubSub } from 'wirerpc/node'
+import { createFilePubSub, type FilePubSubOptions } from 'wirerpc/node'
 import { ResyncRequiredError, type PubSub, type PubSubEvent } from 'wirerpc/service'
+import { check, ops } from '../support/pubsub-model.js'
 
 const dirs: string[] = []
 const open: PubSub[] = []
@@ -21,8 +23,8 @@ function journalPath(): string {
   return path.join(dir, 'events.jsonl')
 }
 
-function start(file: string, retention?: number) {
-  const pubsub = createFilePubSub({ file, retention })
+function start(file: string, retention?: number, options: Omit<FilePubSubOptions, 'file' | 'retention'> = {}) {
+  const pubsub = createFilePubSub({ file, retention, ...options })
   open.push(pubsub)
   return pubsub
 }
@@ -80,13 +82,16 @@ it('skips a last line cut short by a crash, and keeps going from the events befo
 it('keeps the file bounded: compacts it to the retained events', async () => {
   const file = journalPath()
   const pubsub = start(file, 10)
-  for (let n = 1; n <= 25_000; n++) await pubsub.publish(`topic-${n % 2}`, { n })
+  const newest: string[] = []
+  for (let n = 1; n <= 25_000; n++) newest[n % 2] = await pubsub.publish(`topic-${n % 2}`, { n })
   const lines = readFileSync(file, 'utf8').trim().split('\n')
   expect(lines.length).toBeLessThanOrEqual(1 + 20 + 10_000)
   await pubsub.close()
   const after = start(file, 10)
-  expect(after.lastEventId('topic-0')).toMatch(/-12500$/)
-  expect(after.lastEventId('topic-1')).toMatch(/-12500$/)
+  // One sequence for both topics: 25,000 events, the last on topic-0.
+  expect(newest[0]).toMatch(/-25000$/)
+  expect(after.lastEventId('topic-0')).toBe(newest[0])
+  expect(after.lastEventId('topic-1')).toBe(newest[1])
 })
 
 it('refuses a file that is not its journal, and a retention of 0, with errors that say what to do', () => {
@@ -104,4 +109,72 @@ it('does not publish a value it cannot write: the publish rejects and subscriber
   await pubsub.publish('t', 'ok')
   expect((await seen).map((event) => event.value)).toEqual(['ok'])
   expect(pubsub.lastEventId('t')).toMatch(/-1$/)
+})
+
+it('goes on above every id it gave out after a restart, even when it kept no topic', async () => {
+  const file = journalPath()
+  const first = start(file, 10, { maxTopics: 0 }) // nobody listens: no topic keeps its events
+  const ids = [await first.publish('a', 1), await first.publish('b', 2)]
+  await first.close()
+  const second = start(file, 10, { maxTopics: 0 })
+  ids.push(await second.publish('a', 3))
+  await second.close()
+  // The header carries the sequence when the file holds no event from before.
+  expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!)).toMatchObject({ wirerpc: 'pubsub-journal', seq: 2 })
+  const third = start(file, 10, { maxTopics: 0 })
+  ids.push(await third.publish('a', 4))
+  expect(ids.map((id) => Number(id.split('-')[1]))).toEqual([1, 2, 3, 4])
+  const stale = third.subscribe('a', { lastEventId: ids[0] })[Symbol.asyncIterator]()
+  await expect(stale.next()).rejects.toBeInstanceOf(ResyncRequiredError)
+})
+
+it('restores the events of only the `maxTopics` most recently published topics', async () => {
+  const file = journalPath()
+  const before = start(file)
+  const a = await before.publish('a', 'a1')
+  const b = await before.publish('b', 'b1')
+  await before.publish('a', 'a2')
+  await before.close()
+  const after = start(file, undefined, { maxTopics: 1 })
+  expect(after.lastEventId('b')).toBeUndefined()
+  const stale = after.subscribe('b', { lastEventId: b })[Symbol.asyncIterator]()
+  await expect(stale.next()).rejects.toBeInstanceOf(ResyncRequiredError)
+  expect((await take(after.subscribe('a', { lastEventId: a }), 1)).map((event) => event.value)).toEqual(['a2'])
+})
+
+it('reads a journal written with a sequence per topic, and gives ids above all of its ids', async () => {
+  const file = journalPath()
+  // The format before one sequence for all topics: no `seq` in the header, ids repeated across topics.
+  writeFileSync(file, ['{"wirerpc":"pubsub-journal","epoch":1700000000000}', '["a",1,"a1"]', '["a",2,"a2"]', '["b",1,"b1"]', ''].join('\n'))
+  const pubsub = start(file)
+  expect([pubsub.lastEventId('a'), pubsub.lastEventId('b')]).toEqual(['1700000000000-2', '1700000000000-1'])
+  const replay = take<string>(pubsub.subscribe('a', { lastEventId: '1700000000000-1' }), 2)
+  expect(await pubsub.publish('a', 'a3')).toBe('1700000000000-3')
+  expect((await replay).map((event) => event.value)).toEqual(['a2', 'a3'])
+})
+
+it('resyncs a resume from before the first event a restored topic holds, even once the file was rewritten', async () => {
+  const file = journalPath()
+  const first = start(file, 1)
+  const other = await first.publish('b', 'b1')
+  await first.publish('a', 'a1')
+  await first.publish('a', 'a2') // retention 1: `a1` is gone, in memory and at the next rewrite
+  await first.close()
+  await start(file, 1).close() // the rewrite at start: the file holds `b1`, `a2`
+  const last = start(file, 1)
+  // `other` is older than `a1`: the events of `a` after it are not all there.
+  const stale = last.subscribe('a', { lastEventId: other })[Symbol.asyncIterator]()
+  await expect(stale.next()).rejects.toBeInstanceOf(ResyncRequiredError)
+})
+
+it('replays exactly the missed events of a topic or throws ResyncRequiredError, across restarts (model check)', async () => {
+  let replayed = 0
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.nat(3), ops(true), async (retention, maxTopics, steps) => {
+      const file = journalPath()
+      replayed += (await check(() => createFilePubSub({ file, retention, maxTopics }), steps)).replayed
+    }),
+    { numRuns: 150 },
+  )
+  expect(replayed).toBeGreaterThan(50)
 })

@@ -18,7 +18,8 @@ const until = Number(env('TICK_UNTIL'))
 const pubsub = createFilePubSub({ file: env('JOURNAL'), retention: 100_000 })
 const server = await serve(manifest, { port: Number(process.env['PORT'] ?? 0), hostname: '127.0.0.1', pubsub, onError: () => {} })
 
-// The number of the newest event is its sequence number: this process is the topic's only publisher.
+// The number of the newest event is its sequence number: this process publishes on this topic alone
+// (the sequence is shared by all the topics of a PubSub).
 let n = Number(pubsub.lastEventId(topic)?.split('-')[1] ?? 0)
 const ticker = setInterval(() => {
   if (Date.now() >= until) return clearInterval(ticker)
