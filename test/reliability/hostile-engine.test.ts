@@ -46,7 +46,7 @@ describe('a client that never reads', () => {
       const SECONDS = size(3, 6)
       const before = memory(await child.stats())
       let sent = 0
-      const { canary } = await underAttack(child, async () => {
+      const { value: during, canary } = await underAttack(child, async () => {
         const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => openSocket(child.wsUrl)))
         for (const socket of sockets) socket.pause()
         const echo = 'e'.repeat(200_000)
@@ -64,7 +64,6 @@ describe('a client that never reads', () => {
         for (const socket of sockets) socket.terminate()
         return during
       })
-      const during = memory(await child.stats())
       const perConnection = (during - before) / CONNECTIONS
       // highWaterMark (256 KiB) plus what was running when reading stopped, and a message in ws's hands.
       expect(perConnection).toBeLessThan(4 * MiB)
@@ -167,13 +166,11 @@ describe('subscriptions whose generators never await', () => {
       const CONNECTIONS = 3
       const SUBSCRIPTIONS = 100
       const SECONDS = size(3, 10)
-      let nexts = 0
       const { canary } = await underAttack(
         child,
         async () => {
           const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => openSocket(child.wsUrl)))
           for (const socket of sockets) {
-            socket.on('message', () => nexts++)
             for (let i = 1; i <= SUBSCRIPTIONS; i++) {
               // Lossy with no credit: the generator runs on and every item is dropped.
               send(socket, { jsonrpc: '2.0', method: '$/credit', params: { id: i, credit: 0, lossy: true } })
@@ -189,7 +186,7 @@ describe('subscriptions whose generators never await', () => {
         section: 'limits',
         test: 'subscriptions that never await (fair turns)',
         load: `${CONNECTIONS} connections × ${SUBSCRIPTIONS} lossy subscriptions with no credit on a generator that yields without awaiting, for ${SECONDS} s`,
-        result: `${canary}; ${nexts} frames to the attackers`,
+        result: canary,
       })
     } finally {
       await child.kill()
