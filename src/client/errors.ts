@@ -26,7 +26,8 @@ export class HTTPError extends Error {
   readonly request: Request
 
   constructor(request: Request, response: Response, body?: ErrorBody, status = response.status, detail?: string) {
-    const reason = body?.message ?? detail
+    // The body is the server's: its `message` is quoted only when it is a string.
+    const reason = typeof body?.message === 'string' ? body.message : detail
     const statusText = status === response.status && response.statusText ? ` ${response.statusText}` : ''
     super(`${request.method} ${request.url} failed with status ${status}${statusText}${reason ? `: ${reason}` : ''}`)
     this.name = 'HTTPError'

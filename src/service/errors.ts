@@ -43,9 +43,16 @@ export class HttpError extends Error {
     Object.defineProperty(this, kHttpError, { value: true })
   }
 
-  /** True for HTTP errors from any copy of this package (checks a symbol, not `instanceof`). */
+  /**
+   * True for HTTP errors from any copy of this package (checks a symbol, not `instanceof`). Never
+   * throws: a value whose symbol cannot be read (a revoked Proxy) is no HTTP error.
+   */
   static is(error: unknown): error is HttpError {
-    return typeof error === 'object' && error !== null && (error as any)[kHttpError] === true
+    try {
+      return typeof error === 'object' && error !== null && (error as any)[kHttpError] === true
+    } catch {
+      return false
+    }
   }
 }
 

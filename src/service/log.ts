@@ -6,6 +6,7 @@
  * @module
  */
 import { debugByDefault } from './debug.js'
+import { describeThrown } from './thrown.js'
 
 /** What a log line carries besides its message, for structured loggers. `event` names the event. */
 export interface LogFields {
@@ -60,26 +61,50 @@ export function resolveLogger(option: LoggerOption | undefined): Logger | undefi
 
 /**
  * The `onError` to call: the user's, else `console.error` when no logger is set (as before the
- * logger existed), else nothing, since the logger's `error` line reports it.
+ * logger existed), else nothing, since the logger's `error` line reports it. What the user's
+ * throws goes to the logger, or the console without one: it never reaches the caller.
  */
 export function defaultOnError(
   onError: ((error: unknown, request: Request) => void) | undefined,
   logger: Logger | undefined,
   site: string,
 ): (error: unknown, request: Request) => void {
-  if (onError) return onError
+  if (onError) {
+    return (error, request) => {
+      try {
+        onError(error, request)
+      } catch (failure) {
+        if (logger) logError(logger, failure, 'onError')
+        else printError(failure, 'onError')
+      }
+    }
+  }
   if (logger) return () => {}
-  return (error) => console.error(`[wirerpc] unexpected error in ${site}:`, error)
+  return (error) => printError(error, site)
 }
 
 /**
- * Logs an unexpected error: `unexpected error in <site>: <message>`. The stack goes in
- * `fields.stack` unless `NODE_ENV` is `production`.
+ * `console.error` of an unexpected error, as the value itself (an Error prints its cause, its own
+ * properties); a value that console.error cannot print (its custom inspect throws) as its description.
+ */
+export function printError(error: unknown, site: string): void {
+  try {
+    console.error(`[wirerpc] unexpected error in ${site}:`, error)
+  } catch {
+    const { name, message, stack } = describeThrown(error)
+    console.error(`[wirerpc] unexpected error in ${site}: ${stack ?? (message || name)}`)
+  }
+}
+
+/**
+ * Logs an unexpected error: `unexpected error in <site>: <message>` (src/service/thrown.ts describes
+ * it). The stack goes in `fields.stack` unless `NODE_ENV` is `production`.
  */
 export function logError(logger: Logger | undefined, error: unknown, site: string, fields: Record<string, unknown> = {}): void {
   if (!logger) return
-  const message = oneLine(error instanceof Error ? error.message || error.name : String(error))
-  const stack = debugByDefault() && error instanceof Error && error.stack ? error.stack : undefined
+  const facts = describeThrown(error)
+  const message = oneLine(facts.message || facts.name)
+  const stack = debugByDefault() ? facts.stack : undefined
   logger.error(`unexpected error in ${site}: ${message}`, { event: 'error', ...fields, error: message, ...(stack ? { stack } : {}) })
 }
 

@@ -156,6 +156,14 @@ describe('thrown errors', () => {
     expect(await response.json()).toEqual({ message: 'Non-Error thrown: a string' })
   })
 
+  it('answers 500 for an HTTP error whose data is not JSON, and reports why', async () => {
+    const before = errors.length
+    const response = await api('fail/data-not-json')
+    expect(response.status).toBe(500)
+    expect((await response.json()).message).toMatch(/BigInt/)
+    expect(errors.slice(before)).toEqual([expect.any(TypeError)])
+  })
+
   it('keeps serving after every kind of failure', async () => {
     const response = await api('posts/1')
     expect(await response.json()).toEqual({ id: 1, full: false })

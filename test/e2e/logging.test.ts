@@ -197,6 +197,24 @@ describe('the server log', () => {
     expect(logger.lines('error')).toHaveLength(1)
   })
 
+  it('logs a thrown non-Error by its description, and an onError that throws as an error of its own', async () => {
+    const logger = capture()
+    const server = await start({
+      logger,
+      onError: () => {
+        throw Object.create(null)
+      },
+    })
+    const client = await connect(server.wsUrl)
+    const { result } = await client.call('whoami')
+    expect((await client.call('fail', ['string'])).error.code).toBe(-32603)
+    await client.close()
+    expect(logger.entries.filter((entry) => entry.level === 'error').map((entry) => entry.message)).toEqual([
+      'unexpected error in onError: Non-Error thrown: an object with no prototype',
+      `unexpected error in ws route "fail" (ws #${result.connection}): Non-Error thrown: plain string`,
+    ])
+  })
+
   it('logs an authorize that throws as an unexpected error and a refusal with 500', async () => {
     const logger = capture()
     const server = await start({

@@ -6,8 +6,8 @@
  */
 import { JSON_SEQ_TYPE, RECORD_SEPARATOR, type ErrorBody, type StreamErrorRecord } from '../../protocol/http.js'
 import { FastResponse } from 'srvx'
-import { HttpError } from '../errors.js'
 import { isPaginationLinks, toPaginationRecord } from '../pagination.js'
+import { describeThrown, thrownHttpError, thrownResponse, type ThrownHttpError } from '../thrown.js'
 
 export interface ErrorOptions {
   /** Include messages and stacks of unexpected errors in 500 bodies. */
@@ -25,25 +25,37 @@ export async function resultToResponse(result: unknown, status: number, errors: 
   return new FastResponse(JSON.stringify(result), { status, headers: { 'content-type': 'application/json' } })
 }
 
-/** Converts a thrown value: a `Response` is sent as is, an `HttpError` keeps its status, others are 500. */
+/**
+ * Converts a thrown value: a `Response` is sent as is, an `HttpError` keeps its status, others are
+ * 500. Never throws, whatever was thrown (src/service/thrown.ts reads it).
+ */
 export function errorToResponse(error: unknown, errors: ErrorOptions, request: Request): Response {
-  if (error instanceof Response) return error
-  if (HttpError.is(error)) {
+  const response = thrownResponse(error)
+  if (response) return response
+  const http = thrownHttpError(error)
+  if (!http) return unexpectedErrorResponse(error, errors, request)
+  try {
     // A `res` the handler built may have immutable headers (from fetch, Response.redirect…).
-    return withHeaders(error.res ?? FastResponse.json(httpErrorBody(error), { status: error.status }), error.headers)
+    return withHeaders(http.res ?? FastResponse.json(httpErrorBody(http), { status: http.status }), http.headers)
+  } catch (failure) {
+    // Its `data` is not JSON: that is the error to report.
+    return unexpectedErrorResponse(failure, errors, request)
   }
+}
+
+function unexpectedErrorResponse(error: unknown, errors: ErrorOptions, request: Request): Response {
   errors.onError(error, request)
   if (!errors.debug) return new FastResponse(null, { status: 500 })
   return FastResponse.json(unexpectedErrorBody(error), { status: 500 })
 }
 
-function httpErrorBody(error: HttpError): ErrorBody {
+function httpErrorBody(error: ThrownHttpError): ErrorBody {
   return error.data === undefined ? { message: error.message } : { message: error.message, data: error.data }
 }
 
 function unexpectedErrorBody(error: unknown): ErrorBody {
-  if (error instanceof Error) return { message: error.message, ...(error.stack ? { stack: error.stack } : {}) }
-  return { message: `Non-Error thrown: ${String(error)}` }
+  const { message, stack } = describeThrown(error)
+  return stack === undefined ? { message } : { message, stack }
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
@@ -79,22 +91,39 @@ async function streamResponse(iterator: AsyncIterator<unknown>, status: number, 
         controller.close()
       } catch (error) {
         finished = true
-        controller.enqueue(record(streamErrorRecord(error, errors, request)))
+        controller.enqueue(streamErrorRecord(error, errors, request))
         controller.close()
       }
     },
     async cancel() {
-      if (!finished) await iterator.return?.()
+      if (finished) return
+      try {
+        await iterator.return?.()
+      } catch (error) {
+        // The generator's finally threw after the client went away: nobody to answer, only to report.
+        errors.onError(error, request)
+      }
     },
   })
   return new FastResponse(body, { status, headers: { 'content-type': JSON_SEQ_TYPE, 'cache-control': 'no-cache' } })
 }
 
-function streamErrorRecord(error: unknown, errors: ErrorOptions, request: Request): StreamErrorRecord {
-  if (HttpError.is(error)) return { $error: { ...httpErrorBody(error), status: error.status } }
+/** The final record of a stream whose generator threw, encoded. */
+function streamErrorRecord(error: unknown, errors: ErrorOptions, request: Request): Uint8Array {
+  const http = thrownHttpError(error)
+  if (!http) return unexpectedErrorRecord(error, errors, request)
+  try {
+    return record({ $error: { ...httpErrorBody(http), status: http.status } } satisfies StreamErrorRecord)
+  } catch (failure) {
+    // Its `data` is not JSON: that is the error to report.
+    return unexpectedErrorRecord(failure, errors, request)
+  }
+}
+
+function unexpectedErrorRecord(error: unknown, errors: ErrorOptions, request: Request): Uint8Array {
   errors.onError(error, request)
   const body = errors.debug ? unexpectedErrorBody(error) : { message: 'Internal Server Error' }
-  return { $error: { ...body, status: 500 } }
+  return record({ $error: { ...body, status: 500 } } satisfies StreamErrorRecord)
 }
 
 /** Adds `headers` to `response`, copying it first when its headers are immutable. */

@@ -49,9 +49,14 @@ export class ResyncRequiredError extends Error {
     this.lastEventId = lastEventId
   }
 
-  /** True for a `ResyncRequiredError`, even from another copy of the package. */
+  /** True for a `ResyncRequiredError`, even from another copy of the package. Never throws. */
   static is(error: unknown): error is ResyncRequiredError {
-    return typeof error === 'object' && error !== null && (error as { [RESYNC]?: unknown })[RESYNC] === true
+    try {
+      return typeof error === 'object' && error !== null && (error as { [RESYNC]?: unknown })[RESYNC] === true
+    } catch {
+      // A revoked Proxy, or a Proxy whose `get` throws.
+      return false
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import { findPollutingKey } from '../schema/check.js'
 import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
 import { reportError, toErrorObject } from './engine.js'
 import { parseFrame, readEnvelope } from './message.js'
-import { answer, failure, quote, serialize, shuttingDownError, type Outcome } from './response.js'
+import { answer, failure, isThenable, quote, serialize, shuttingDownError, type Outcome } from './response.js'
 import { Backlog } from './backlog.js'
 import { EarlyMessages, flowOf } from './flow.js'
 import { RateLimit } from './rate-limit.js'
@@ -370,8 +370,10 @@ export class Connection {
     call.aborted = true
     call.controller?.abort()
     call.flow?.wake?.()
-    // return() runs the generator's finally blocks (after a pending next() settles).
-    call.iterator?.return?.().catch((error: unknown) => this.report(error, call.route))
+    // return() runs the generator's finally blocks (after a pending next() settles). Called from a
+    // promise reaction: a hand-made return() that throws, or returns no promise, is reported alike.
+    const { iterator } = call
+    if (iterator) void Promise.resolve().then(() => iterator.return?.()).catch((error: unknown) => this.report(error, call.route))
   }
 
   /** An unexpected error, to `onError` and the log (with the route, when known). */
@@ -395,5 +397,3 @@ export class Connection {
 
 /** Longest wait (ms) for the answers a flooding connection is owed before it is closed with 1008. */
 const FLOOD_GRACE_MS = 1000
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function'

@@ -11,14 +11,14 @@ import { DEFAULT_MAX_DEPTH } from '../json-depth.js'
 import type { ServerManifest, ServerWsRoute } from '../../protocol/manifest.js'
 import type { ErrorObject } from '../../protocol/ws.js'
 import { WsErrorCode } from '../../protocol/ws.js'
-import { HttpError } from '../errors.js'
-import { defaultOnError, duration, logError, plural, resolveLogger, shortUserAgent, type Logger, type LoggerOption } from '../log.js'
+import { defaultOnError, duration, logError, plural, printError, resolveLogger, shortUserAgent, type Logger, type LoggerOption } from '../log.js'
 import type { Middleware } from '../middleware.js'
 import { compileCheck, type CheckResult } from '../schema/check.js'
 import { admitsPollutingKeys } from '../schema/closed.js'
 import type { JsonSchema } from '../schema/walk.js'
 import { createMemoryPubSub } from '../pubsub/memory.js'
-import { ResyncRequiredError, type PubSub } from '../pubsub/pubsub.js'
+import type { PubSub } from '../pubsub/pubsub.js'
+import { describeThrown, thrownHttpError, thrownResponse, thrownResync } from '../thrown.js'
 import { Connection } from './connection.js'
 import { PushTopics } from './push.js'
 
@@ -165,7 +165,7 @@ export function createWsEngine(routes: ServerManifest, options: WsEngineOptions 
   // give onError, so it goes to the log, or the console without one.
   const topics = new PushTopics(resolved.pubsub, (error) => {
     if (logger) logError(logger, error, 'a push topic subscription')
-    else console.error('[wirerpc] unexpected error in a push topic subscription (followed again in 1 s):', error)
+    else printError(error, 'a push topic subscription (followed again in 1 s)')
   })
   let nextId = 0
 
@@ -242,12 +242,16 @@ export function reportError(error: unknown, options: ResolvedWsOptions, request:
   logError(options.logger, error, where, { route: site.route, id: site.connection })
 }
 
-/** @internal The error object for anything a handler or middleware threw. */
+/** @internal The error object for anything a handler or middleware threw (src/service/thrown.ts reads it). */
 export function toErrorObject(error: unknown, options: ResolvedWsOptions, request: Request, site: ErrorSite): ErrorObject {
-  if (HttpError.is(error)) return { code: error.status, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }
-  if (error instanceof Response) return { code: error.status, message: error.statusText || `HTTP ${error.status}` }
-  if (ResyncRequiredError.is(error)) return { code: WsErrorCode.ResyncRequired, message: error.message, data: { lastEventId: error.lastEventId } }
+  const http = thrownHttpError(error)
+  if (http) return { code: http.status, message: http.message, ...(http.data !== undefined ? { data: http.data } : {}) }
+  const response = thrownResponse(error)
+  if (response) return { code: response.status, message: response.statusText || `HTTP ${response.status}` }
+  const resync = thrownResync(error)
+  if (resync) return { code: WsErrorCode.ResyncRequired, message: resync.message, data: { lastEventId: resync.lastEventId } }
   reportError(error, options, request, site)
-  const data = options.debug ? (error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) }) : undefined
-  return { code: WsErrorCode.InternalError, message: 'Internal error.', ...(data ? { data } : {}) }
+  if (!options.debug) return { code: WsErrorCode.InternalError, message: 'Internal error.' }
+  const { message, stack } = describeThrown(error)
+  return { code: WsErrorCode.InternalError, message: 'Internal error.', data: stack === undefined ? { message } : { message, stack } }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { WsErrorCode, type ErrorObject, type RequestId, type ResponseMessage } from '../../protocol/ws.js'
+import { describeThrown } from '../thrown.js'
 
 /** What running a call gives: its response (none for a notification or a stopped call), now or later. */
 export type Outcome = ResponseMessage | undefined | Promise<ResponseMessage | undefined>
@@ -23,6 +24,16 @@ const QUOTED = 64
 export function quote(value: string | number): string {
   const text = String(value)
   return JSON.stringify(text.length > QUOTED ? `${text.slice(0, QUOTED)}…` : value)
+}
+
+/** Whether a handler returned a promise (or another thenable) to wait for. Never throws. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  try {
+    return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+  } catch {
+    // A `then` that throws when read: Promise.resolve turns that into the call's rejection.
+    return true
+  }
 }
 
 export function shuttingDownError(): ErrorObject {
@@ -46,6 +57,8 @@ export function serialize(message: unknown, onUnsendable: (error: unknown) => vo
       onUnsendable(error)
       return ''
     }
-    return JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${(error as Error).message}).` }))
+    // A toJSON may throw anything: its description, never the value itself, goes in the message.
+    const why = describeThrown(error).message
+    return JSON.stringify(failure(id, { code: WsErrorCode.InternalError, message: `Internal error: the result cannot be sent as JSON (${why}).` }))
   }
 }

@@ -257,12 +257,12 @@ describe('-32603 internal error and HTTP errors', () => {
     expect(server.errors.slice(errors)).toEqual([expect.objectContaining({ message: 'boom' })])
   })
 
-  it('answers a thrown non-Error with its text in debug mode', async () => {
+  it('answers a thrown non-Error with its description in debug mode', async () => {
     const client = await server.open()
     expect(await client.call('fail', ['string'], 31)).toEqual({
       jsonrpc: '2.0',
       id: 31,
-      error: { code: -32603, message: 'Internal error.', data: { message: 'plain string' } },
+      error: { code: -32603, message: 'Internal error.', data: { message: 'Non-Error thrown: plain string' } },
     })
   })
 
