@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { writeBatcher } from '../protocol/write-batching.js'
-import type { WsPeer } from '../service/ws/engine.js'
+import type { WsPeer } from '../service/ws/peer.js'
 import { FrameMerger, type Outgoing } from './frame-merger.js'
 import { textFrame } from './text-frame.js'
 

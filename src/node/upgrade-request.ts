@@ -7,7 +7,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http'
-import type { WsUpgrade } from '../service/ws/engine.js'
+import type { WsUpgrade } from '../service/ws/peer.js'
 
 /** Does the request ask for a WebSocket (`Upgrade: websocket`, alone or in a list)? */
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {

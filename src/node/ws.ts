@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws'
 import type { Promisable } from '../service/context.js'
 import { errorToResponse } from '../service/http/respond.js'
-import { defaultOnError, logError, type Logger } from '../service/log.js'
+import { defaultOnError, logError, printError, type Logger } from '../service/log.js'
 import type { WsEngine, WsUpgrade } from '../service/ws/engine.js'
 import { Heartbeat } from './heartbeat.js'
 import { peerOf } from './peer.js'
@@ -117,8 +117,8 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     socket.on('error', () => socket.destroy())
     upgrade(req, socket, head).catch((error: unknown) => {
       // A bug of ours, or of `ws`: this socket is refused, the server goes on.
-      logError(logger, error, 'a WebSocket upgrade')
-      if (!logger) console.error('[wirerpc] unexpected error in a WebSocket upgrade:', error)
+      if (logger) logError(logger, error, 'a WebSocket upgrade')
+      else printError(error, 'a WebSocket upgrade')
       if (handshakes.has(socket)) void refuse(socket, 400, 'Bad request: the upgrade could not be handled.')
       else socket.destroy()
     })
@@ -187,8 +187,8 @@ export function attachWebSocket(server: Server, engine: WsEngine, path: string, 
     try {
       connection = engine.open(peerOf(ws, (code) => (closeCode ??= code), compressFrom), upgrade)
     } catch (error) {
-      logError(logger, error, 'a WebSocket connection')
-      if (!logger) console.error('[wirerpc] unexpected error opening a WebSocket connection:', error)
+      if (logger) logError(logger, error, 'opening a WebSocket connection')
+      else printError(error, 'opening a WebSocket connection')
       return ws.terminate()
     }
     const id = connection.id

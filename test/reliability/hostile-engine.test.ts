@@ -193,3 +193,57 @@ describe('subscriptions whose generators never await', () => {
     }
   })
 })
+
+describe('topics of the in-memory PubSub', () => {
+  it('keeps nothing of topics subscribed to and cancelled, and a bounded amount per idle topic with events', { timeout: size(60_000, 300_000) }, async () => {
+    const CANCELLED = size(5_000, 20_000)
+    // At most maxTopics (10,000 by default) idle topics keep their events.
+    const PUBLISHED = size(5_000, 10_000)
+    const child = await startServerProcess({ gc: true, serve: { shutdownTimeout: 1, maxMessageRate: 0 } })
+    try {
+      const name = (prefix: string, i: number) => `${prefix}-${i}-${'t'.repeat(200)}`
+      /** Runs `run` for `count` distinct topics, 100 at a time, on one connection closed afterwards. */
+      const each = async (count: number, run: (socket: WebSocket, messages: any[], i: number) => void, done: (messages: any[], i: number) => boolean) => {
+        const socket = await openSocket(child.wsUrl)
+        const messages = messagesOf(socket)
+        for (let from = 0; from < count; from += 100) {
+          const to = Math.min(count, from + 100)
+          for (let i = from; i < to; i++) run(socket, messages, i)
+          await until(() => done(messages, to - 1), 10_000, () => `topic ${to - 1}`)
+        }
+        socket.close()
+        await once(socket, 'close')
+      }
+      const before = memory(await child.stats())
+      const { canary } = await underAttack(child, () =>
+        each(
+          CANCELLED,
+          (socket, _messages, i) => {
+            send(socket, request(i, 'topicEvents', [name('cancelled', i)]))
+            send(socket, { jsonrpc: '2.0', method: '$/cancel', params: { id: i } })
+          },
+          (messages, i) => messages.some((message) => message.id === i && message.error?.code === -32800),
+        ),
+      )
+      const afterCancelled = memory(await child.stats())
+      await each(
+        PUBLISHED,
+        (socket, _messages, i) => send(socket, request(i, 'publish', [name('published', i), i])),
+        (messages, i) => messages.some((message) => message.id === i && typeof message.result === 'string'),
+      )
+      const afterPublished = memory(await child.stats())
+      const cancelledGrowth = afterCancelled - before
+      const perIdleTopic = (afterPublished - afterCancelled) / PUBLISHED
+      expect(cancelledGrowth).toBeLessThan(2 * MiB)
+      expect(perIdleTopic).toBeLessThan(2048)
+      figures.push({
+        section: 'limits',
+        test: 'topics nobody follows (in-memory PubSub)',
+        load: `${CANCELLED} subscribe-then-cancel calls on distinct 200-character topics over one connection, closed; then one small event published on each of ${PUBLISHED} other topics`,
+        result: `cancelled topics: ${mib(cancelledGrowth)} left after gc; idle topics with one event: ${Math.round(perIdleTopic)} bytes each (heap + external after gc); ${canary}`,
+      })
+    } finally {
+      await child.kill()
+    }
+  })
+})

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { ResolvedWsOptions, WsPeer } from './engine.js'
+import type { ResolvedWsOptions } from './options.js'
+import type { WsPeer } from './peer.js'
 
 /** @internal One per connection: its answers go out through it. */
 export class Backlog {

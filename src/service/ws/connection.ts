@@ -9,8 +9,10 @@
  */
 import { WsErrorCode, WsCloseCode, WsMethod, type ErrorObject, type RequestId, type ResponseMessage } from '../../protocol/ws.js'
 import { findPollutingKey } from '../schema/check.js'
-import type { ResolvedWsOptions, WsPeer, WsRoute, WsUpgrade } from './engine.js'
-import { reportError, toErrorObject } from './engine.js'
+import { reportError, toErrorObject } from './failure.js'
+import type { ResolvedWsOptions } from './options.js'
+import type { WsPeer, WsUpgrade } from './peer.js'
+import type { WsRoute } from './route.js'
 import { parseFrame, readEnvelope } from './message.js'
 import { answer, failure, isThenable, quote, serialize, shuttingDownError, type Outcome } from './response.js'
 import { Backlog } from './backlog.js'

@@ -8,7 +8,8 @@
  * @module
  */
 import type { RequestId, ResponseMessage } from '../../protocol/ws.js'
-import type { ResolvedWsOptions, WsPeer } from './engine.js'
+import type { ResolvedWsOptions } from './options.js'
+import type { WsPeer } from './peer.js'
 import { nextText, type Flow } from './flow.js'
 import { nextTurn, turnSpent } from './turns.js'
 

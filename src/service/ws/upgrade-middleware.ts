@@ -8,7 +8,7 @@
 import type { ErrorObject } from '../../protocol/ws.js'
 import { createContext } from '../context.js'
 import { runMiddleware, type Middleware } from '../middleware.js'
-import type { WsUpgrade } from './engine.js'
+import type { WsUpgrade } from './peer.js'
 
 /** A chain's outcome: what it added to the context, or the error every call of its routes gets. */
 export type ChainResult = { ok: true; defines: Record<string, unknown> } | { ok: false; error: ErrorObject }
