@@ -8,24 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { MiB, mib, openSocket, until } from './support-util.js'
 import { record, size, type Figure } from './harness.js'
-import { canaryLine, startCanary } from './support-canary.js'
-import { startServerProcess, type ServerChild, type ServerStats } from './support-process.js'
+import { underAttack } from './support-canary.js'
+import { startServerProcess, type ServerStats } from './support-process.js'
 
 const figures: Figure[] = []
 afterAll(() => record('hostile-engine', figures))
-
-/** Runs `attack` while a canary calls the server; asserts the server survived and served the canary. */
-async function underAttack<T>(child: ServerChild, attack: () => Promise<T>, canaryBound = 1_000): Promise<{ value: T; canary: string; worstMs: number }> {
-  const canary = await startCanary(child.wsUrl)
-  const value = await attack()
-  const result = await canary.stop()
-  expect(child.alive()).toBe(true)
-  expect(result).toMatchObject({ failed: 0, open: true })
-  expect(result.answered).toBe(result.sent)
-  expect(result.worstMs).toBeLessThan(canaryBound)
-  expect(await child.stats()).toMatchObject({ unhandledRejections: 0, uncaughtExceptions: 0 })
-  return { value, canary: canaryLine(result), worstMs: result.worstMs }
-}
 
 const memory = (stats: ServerStats) => stats.heapUsed + stats.external
 const send = (socket: WebSocket, message: unknown) => socket.send(JSON.stringify(message))
@@ -180,7 +167,7 @@ describe('subscriptions whose generators never await', () => {
           await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
           for (const socket of sockets) socket.terminate()
         },
-        500,
+        { worstMs: 500 },
       )
       figures.push({
         section: 'limits',

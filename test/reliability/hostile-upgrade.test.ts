@@ -5,7 +5,7 @@
 // server is still alive, and that every canary call was answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { record, size, type Figure } from './harness.js'
-import { canaryLine, startCanary, type Canary } from './support-canary.js'
+import { underAttack } from './support-canary.js'
 import { startServerProcess, type ServerChild } from './support-process.js'
 import { openTcp, rawExchange, upgradeRequest } from './support-raw.js'
 import { random, until } from './support-util.js'
@@ -22,19 +22,6 @@ afterAll(async () => {
   await server?.kill()
   record('hostile-upgrade', figures)
 })
-
-/** Runs `attack` while a canary calls the server; asserts the server survived and served the canary. */
-async function underAttack<T>(child: ServerChild, attack: () => Promise<T>): Promise<{ value: T; canary: string }> {
-  const canary: Canary = await startCanary(child.wsUrl)
-  const value = await attack()
-  const result = await canary.stop()
-  expect(child.alive()).toBe(true)
-  expect(result).toMatchObject({ failed: 0, open: true })
-  expect(result.answered).toBe(result.sent)
-  const stats = await child.stats()
-  expect(stats).toMatchObject({ unhandledRejections: 0, uncaughtExceptions: 0 })
-  return { value, canary: canaryLine(result) }
-}
 
 const json = (body: string) => JSON.parse(body) as { message: string }
 

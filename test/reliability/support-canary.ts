@@ -1,6 +1,8 @@
 // The well-behaved client of the attack tests: it calls getUserData every `everyMs` on its own
 // connection while an attack runs, and says afterwards whether every call was answered correctly.
+import { expect } from 'vitest'
 import { WebSocket } from 'ws'
+import type { ServerChild } from './support-process.js'
 import { openSocket, until } from './support-util.js'
 
 export interface CanaryResult {
@@ -57,4 +59,20 @@ export async function startCanary(wsUrl: string, everyMs = 100): Promise<Canary>
 /** `12/12 canaries answered (worst 31 ms)`, for the figures. */
 export function canaryLine(result: CanaryResult): string {
   return `${result.answered}/${result.sent} canaries answered (worst ${result.worstMs} ms)`
+}
+
+/**
+ * Runs `attack` while a canary calls `child`; asserts that the server survived (alive, no unhandled
+ * rejection or uncaught exception) and answered every canary call, none slower than `worstMs`.
+ */
+export async function underAttack<T>(child: ServerChild, attack: () => Promise<T>, { worstMs = 2_000 } = {}): Promise<{ value: T; canary: string }> {
+  const canary = await startCanary(child.wsUrl)
+  const value = await attack()
+  const result = await canary.stop()
+  expect(child.alive()).toBe(true)
+  expect(result).toMatchObject({ failed: 0, open: true })
+  expect(result.answered).toBe(result.sent)
+  expect(result.worstMs).toBeLessThan(worstMs)
+  expect(await child.stats()).toMatchObject({ unhandledRejections: 0, uncaughtExceptions: 0 })
+  return { value, canary: canaryLine(result) }
 }
