@@ -1,9 +1,10 @@
 // Kill test of the Redis setup (docs/scaling.md): three wirerpc server processes sharing a Redis
 // PubSub, subscribers connected through a round-robin TCP proxy, a publisher emitting numbered
-// events; one instance is killed (SIGKILL) every few seconds and restarted on its port about a
-// second later. Each subscriber's client reconnects (through the proxy, to a live instance) and
-// resumes with `$/resume`: every subscriber must end with the full sequence 1..N, no gap, no
-// duplicate (by number and by event id).
+// events; one instance at a time is killed (SIGKILL) every few seconds and restarted on its port
+// about a second later. Each subscriber's client reconnects (through the proxy, to a live
+// instance) and resumes with `$/resume`: every subscriber must end with the full sequence 1..N,
+// no gap, no duplicate (by number and by event id), and count a reconnect for each connection it
+// lost.
 //
 // Sizes (test/reliability/harness.ts): short inside `npm test`; full with RELIABILITY=full
 // (`RELIABILITY=full npx vitest run test/redis/kill.test.ts`).
@@ -11,7 +12,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ResyncRequiredError } from 'wirerpc/client'
 import { createRedisPubSub } from 'wirerpc/redis'
 import { killAllServers, spawnServer, type ServerProcess } from '../../bench/lib/spawn-server.js'
-import { startSubscriber, stopSubscribers, type Subscriber } from './support-kill-subscriber.js'
+import { openLink, startSubscriber, stopSubscribers, type Subscriber } from './support-kill-subscriber.js'
+import type { Link } from './support-kill-spy.js'
 import { MODE, percentile, record, size } from '../reliability/harness.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { startRoundRobinProxy, type RoundRobinProxy } from './support-kill-proxy.js'
@@ -21,6 +23,8 @@ const SUBSCRIBERS = size(20, 100)
 const DURATION_MS = size(8_000, 30_000)
 const KILL_EVERY_MS = size(2_500, 3_000)
 const RESTART_AFTER_MS = 1_000
+/** After the last kill, how long the publisher goes on for the subscribers to show they resumed. */
+const RESUME_TIMEOUT_MS = 30_000
 const RATE = 50 // events per second
 /**
  * Entries the publisher keeps per stream (XADD MAXLEN ~): far more than the run publishes
@@ -81,12 +85,22 @@ it(`every subscriber gets the full sequence while instances are killed (${MODE})
     const settledBefore = subscribers.map((subscriber) => subscriber.reconnects)
     expect(settledBefore.every((count) => count === 0)).toBe(true)
 
-    // The publisher: RATE numbered events per second, paced on the clock, for DURATION_MS.
+    // `caught`: the subscribers whose WebSocket was open on the instance when it was killed. The
+    // proxy's count is kept only to compare: it includes handshakes still in flight and clients
+    // already gone, which no reconnect is owed for.
+    const kills: { at: number; instance: string; caught: { index: number; link: Link }[]; proxied: number }[] = []
+    let killerDoneAt: number | undefined
+    /** Every connection the kills caught is lost, and every subscriber has had an event since its last loss. */
+    const resumed = () => kills.every((kill) => kill.caught.every(({ link }) => link.closedAt !== undefined)) && subscribers.every((subscriber) => subscriber.lostAt === undefined)
+
+    // The publisher: RATE numbered events per second, paced on the clock, for DURATION_MS and as
+    // long as the killer runs (longer on a loaded machine, where restarts are slow), then until
+    // every subscriber shows it resumed (or RESUME_TIMEOUT_MS, and the checks below tell who did not).
     const ids = new Map<number, string>()
     const started = Date.now()
     let published = 0
     const publishing = (async () => {
-      while (Date.now() - started < DURATION_MS) {
+      while (Date.now() - started < DURATION_MS || killerDoneAt === undefined || (!resumed() && Date.now() < killerDoneAt + RESUME_TIMEOUT_MS)) {
         const n = published + 1
         ids.set(n, await publisher!.publish(TOPIC, { n }))
         published = n
@@ -95,27 +109,32 @@ it(`every subscriber gets the full sequence while instances are killed (${MODE})
       }
     })()
 
-    // The killer: every KILL_EVERY_MS, SIGKILL the next instance in turn (waiting for it to run,
-    // if it is still restarting) and start it again on its port RESTART_AFTER_MS later.
-    const kills: { at: number; instance: string; connections: number }[] = []
+    // The killer: every KILL_EVERY_MS, SIGKILL the next instance in turn and start it again on its
+    // port RESTART_AFTER_MS later, for DURATION_MS and until each instance was killed once. One
+    // instance down at a time: a kill waits for every instance to run, since on a loaded machine a
+    // restart can outlast KILL_EVERY_MS, and killing the last live instance would leave the clients
+    // nowhere to go (the proxy holding them, their backoff growing) rather than test the failover.
     const killing = (async () => {
       for (let k = 0; ; k++) {
-        const due = started + (k + 1) * KILL_EVERY_MS
-        if (due >= started + DURATION_MS) return
-        await tick(Math.max(0, due - Date.now()))
+        await tick(Math.max(0, started + (k + 1) * KILL_EVERY_MS - Date.now()))
+        await Promise.all(instances.map(async (other) => other.ready))
+        if (Date.now() - started >= DURATION_MS && k >= INSTANCES) return
         const instance = instances[k % INSTANCES]!
-        await instance.ready
-        const connections = proxy!.openTo(instance.port)
+        // Read in the same tick as the SIGKILL below: no socket can open or close in between.
         const at = Date.now()
+        const caught = subscribers.flatMap((subscriber, index) => {
+          const link = openLink(subscriber)
+          return link && proxy!.backendOf(link.localPort) === instance.port ? [{ index, link }] : []
+        })
+        kills.push({ at, instance: instance.name, caught, proxied: proxy!.openTo(instance.port) })
         await instance.process!.kill()
         instance.process = undefined
-        kills.push({ at, instance: instance.name, connections })
         instance.ready = (async () => {
           await tick(RESTART_AFTER_MS)
           instance.process = await spawnServer(instance.name, script, 60_000, { REDIS_URL: redis.url, KEY_PREFIX, PORT: String(instance.port) })
         })()
       }
-    })()
+    })().finally(() => (killerDoneAt = Date.now()))
 
     await Promise.all([publishing, killing])
     const duration = Date.now() - started
@@ -145,13 +164,23 @@ it(`every subscriber gets the full sequence while instances are killed (${MODE})
       expect(new Set(eventIds).size, `subscriber ${i}: distinct event ids`).toBe(eventIds.length)
       expect(eventIds, `subscriber ${i}: event ids`).toEqual(expected.map((n) => ids.get(n)))
       expect(subscriber.reconnects, `subscriber ${i}: reconnects`).toBeGreaterThanOrEqual(1)
+      // Each connection its sockets saw close, the client counted as a reconnect.
+      const losses = subscriber.links.filter((link) => link.closedAt !== undefined).length
+      expect(subscriber.reconnects, `subscriber ${i}: a reconnect for each of its ${losses} lost connections`).toBeGreaterThanOrEqual(losses)
       expect(subscriber.lostAt, `subscriber ${i}: resumed after its last loss`).toBeUndefined()
     }
 
     // Every connection open on a killed instance was lost and reconnected.
+    for (const kill of kills) {
+      for (const { index, link } of kill.caught) expect(link.closedAt, `subscriber ${index}: its connection to ${kill.instance} lost at the kill`).toBeGreaterThanOrEqual(kill.at)
+    }
     const reconnects = subscribers.reduce((sum, subscriber) => sum + subscriber.reconnects, 0)
-    const killedConnections = kills.reduce((sum, kill) => sum + kill.connections, 0)
+    const killedConnections = kills.reduce((sum, kill) => sum + kill.caught.length, 0)
+    const proxied = kills.reduce((sum, kill) => sum + kill.proxied, 0)
     expect(kills.length).toBeGreaterThanOrEqual(INSTANCES) // every instance killed at least once
+    // Each subscriber started on an instance that was killed: a smaller count would mean the kills
+    // were not attributed to the connections they dropped.
+    expect(killedConnections).toBeGreaterThanOrEqual(SUBSCRIBERS)
     expect(reconnects).toBeGreaterThanOrEqual(killedConnections)
     expect(proxy!.dropped).toBe(0)
 
@@ -175,6 +204,7 @@ it(`every subscriber gets the full sequence while instances are killed (${MODE})
       deliveries: numberedDeliveries,
       reconnects,
       killedConnections,
+      proxiedToKilled: proxied,
       p50RecoveryMs: percentile(recoveries, 50),
       maxRecoveryMs: maxRecovery,
     }
@@ -184,7 +214,7 @@ it(`every subscriber gets the full sequence while instances are killed (${MODE})
         section: 'scale-out',
         test: 'Redis: instances killed (SIGKILL) under subscribers, clients resume through a round-robin proxy',
         load: `${INSTANCES} instances, ${SUBSCRIBERS} subscribers, ${(duration / 1000).toFixed(1)} s, ${kills.length} kills (one every ${KILL_EVERY_MS / 1000} s, restarted after ${RESTART_AFTER_MS / 1000} s), ${N} events at ${RATE}/s`,
-        result: `${numberedDeliveries}/${N * SUBSCRIBERS} deliveries, 0 gaps, 0 duplicates; ${reconnects} reconnects (${killedConnections} connections on killed instances); kill to resumed: p50 ${percentile(recoveries, 50)} ms, max ${maxRecovery} ms`,
+        result: `${numberedDeliveries}/${N * SUBSCRIBERS} deliveries, 0 gaps, 0 duplicates; ${reconnects} reconnects (${killedConnections} connections open on killed instances); kill to resumed: p50 ${percentile(recoveries, 50)} ms, max ${maxRecovery} ms`,
       },
     ])
   } finally {

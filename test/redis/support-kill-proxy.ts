@@ -13,8 +13,13 @@ export interface RoundRobinProxy {
   readonly skipped: number
   /** Connections dropped because no backend accepted within `holdMs`. */
   readonly dropped: number
-  /** Connections open now, per backend port. */
+  /**
+   * Connections open now, per backend port: from the moment the backend accepts TCP, so with
+   * WebSocket handshakes still in flight and clients gone that the proxy has not noticed yet.
+   */
   openTo(port: number): number
+  /** The backend port of the open connection from client port `clientPort`, if any. */
+  backendOf(clientPort: number | undefined): number | undefined
   /** Replaces the backend ports (instances restarting on other ports); open connections stay. */
   setBackends(ports: readonly number[]): void
   close(): Promise<void>
@@ -30,6 +35,8 @@ export async function startRoundRobinProxy(backends: readonly number[], options:
   let dropped = 0
   let closing = false
   const open = new Map<number, number>()
+  /** Client port → backend port, for the connections piped now. */
+  const routes = new Map<number, { port: number }>()
   const sockets = new Set<net.Socket>()
 
   /** Connects to the next live backend, trying each once per round; undefined when all refused. */
@@ -59,6 +66,7 @@ export async function startRoundRobinProxy(backends: readonly number[], options:
 
   const server = net.createServer((client) => {
     accepted++
+    const clientPort = client.remotePort // read now: a closed socket no longer has it
     sockets.add(client)
     client.pause() // hold the client's bytes (its HTTP upgrade) until a backend is connected
     client.setNoDelay(true)
@@ -77,11 +85,14 @@ export async function startRoundRobinProxy(backends: readonly number[], options:
           if (clientGone || closing) return void backend.destroy()
           sockets.add(backend)
           open.set(port, (open.get(port) ?? 0) + 1)
+          const route = { port }
+          if (clientPort !== undefined) routes.set(clientPort, route)
           backend.setNoDelay(true)
           backend.on('error', () => {})
           backend.once('close', () => {
             sockets.delete(backend)
             open.set(port, open.get(port)! - 1)
+            if (clientPort !== undefined && routes.get(clientPort) === route) routes.delete(clientPort)
             client.destroy()
           })
           client.once('close', () => backend.destroy())
@@ -112,6 +123,7 @@ export async function startRoundRobinProxy(backends: readonly number[], options:
       return dropped
     },
     openTo: (backend) => open.get(backend) ?? 0,
+    backendOf: (clientPort) => (clientPort === undefined ? undefined : routes.get(clientPort)?.port),
     setBackends(next) {
       ports = [...next]
     },
